@@ -1,0 +1,62 @@
+/*
+ * selectshim: thin C shims over the C library's select(2) and its fd_set
+ * macros, shared by the Go package selectc (through cgo) and the C prototype
+ * echo server.
+ *
+ * Every function checks 0 <= fd < FD_SETSIZE before it touches an fd_set:
+ * FD_SET and friends index a fixed 1024-bit array with no bounds check
+ * (undefined behaviour; glibc aborts only under _FORTIFY_SOURCE).
+ * Errors come back as -errno, so errno never crosses the cgo boundary.
+ */
+#ifndef SELECTSHIM_H
+#define SELECTSHIM_H
+
+#include <stdint.h>
+#include <sys/select.h>
+
+/* Interest and readiness bits of one entry of a batched select. */
+enum {
+	SHIM_READ   = 1,
+	SHIM_WRITE  = 2,
+	SHIM_EXCEPT = 4,
+};
+
+/* FD_SETSIZE of the C library this was compiled against (1024 on glibc). */
+int shim_fd_setsize(void);
+
+/* The four macros as functions. FD_SET and FD_CLR return 0, or -ERANGE
+ * (touching nothing) when fd is outside [0, FD_SETSIZE). FD_ISSET returns
+ * 1 or 0; an out-of-range fd is never a member. */
+void shim_fd_zero(fd_set *set);
+int  shim_fd_set(int fd, fd_set *set);
+int  shim_fd_clr(int fd, fd_set *set);
+int  shim_fd_isset(int fd, const fd_set *set);
+
+/* shim_timeval_from_ns turns a duration in nanoseconds into a timeval,
+ * rounding UP to whole microseconds so that a positive timeout never becomes
+ * a poll. Negative durations become zero. */
+struct timeval shim_timeval_from_ns(int64_t ns);
+
+/* shim_select is select(2) as C has it. nfds must be in [0, FD_SETSIZE];
+ * tv may be NULL (block). On Linux the kernel writes the time it did not use
+ * back into *tv. Returns the number of ready bits, or -errno (-EINVAL for a
+ * bad nfds, without calling the kernel). */
+int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+
+/* shim_select_batch is one whole select in one call: entry i asks for the
+ * events ev[i] (SHIM_READ|SHIM_WRITE|SHIM_EXCEPT) on fds[i]. Entries may
+ * repeat an fd. It builds the three fd_sets, calls select once with nfds one
+ * above the highest fd, and overwrites ev[i] with the subset of the asked
+ * events that are ready.
+ *
+ * timeout_ns < 0 blocks; 0 polls; > 0 is rounded up to whole microseconds.
+ * When left_ns is not NULL and the call had a timeout, *left_ns receives the
+ * time the kernel left in the timeval.
+ *
+ * Returns select's count (ready bits, not entries), or -errno. An fd outside
+ * [0, FD_SETSIZE) gives -ERANGE, its index in *bad (when not NULL), and no
+ * system call. ev[] is only rewritten on success. */
+int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
+                      int64_t *left_ns, int *bad);
+
+#endif /* SELECTSHIM_H */

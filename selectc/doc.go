@@ -1,0 +1,20 @@
+// Package selectc wraps the C library's real select(2) through cgo, at the
+// two levels the C prototype and Python's select module offer:
+//
+//   - the fd_set level: [FdSet] with the four macros as methods, [FdSetSize],
+//     [Timeval] and [SelectFdSet], which is select(2) as C has it;
+//   - the Python level: [Select], which takes lists of descriptors (anything
+//     with an Fd method, such as *os.File or [FD]) and returns the ready ones
+//     themselves, like select.select(rlist, wlist, xlist, timeout).
+//
+// On glibc an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
+// be changed by the caller. A descriptor outside [0, FdSetSize) can never be
+// watched by select(2); passing one to FD_SET is undefined behaviour in C (it
+// writes past the mask, or aborts under _FORTIFY_SOURCE). Every entry point
+// here checks the range first and returns an error naming the fd instead.
+//
+// Select crosses into C once per call, however many descriptors it watches:
+// the three fd_sets are built, selected on and read back in a single C call.
+//
+// The package requires cgo; a build with CGO_ENABLED=0 fails at compile time.
+package selectc

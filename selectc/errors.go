@@ -1,0 +1,39 @@
+package selectc
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ErrFdRange is wrapped by every error about a descriptor that select(2)
+// cannot watch: below 0, or at or above FdSetSize.
+var ErrFdRange = errors.New("fd out of range for select (0 <= fd < FD_SETSIZE)")
+
+// ErrTooManyFds is returned when one list holds more than FdSetSize entries,
+// more than an fd_set can describe.
+var ErrTooManyFds = errors.New("too many descriptors for select (more than FD_SETSIZE in one list)")
+
+// FdError records an error and the operation and descriptor that caused it,
+// in the manner of *os.SyscallError and *net.OpError.
+type FdError struct {
+	Op  string // the operation: "FD_SET", "select", "register", ...
+	Fd  int    // the descriptor at fault
+	Err error  // the cause: ErrFdRange, syscall.EBADF, ...
+}
+
+// Error names the operation and the descriptor: "select: fd 7: bad file descriptor".
+func (e *FdError) Error() string {
+	return e.Op + ": fd " + strconv.Itoa(e.Fd) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause, so errors.Is(err, syscall.EBADF) and
+// errors.Is(err, ErrFdRange) work.
+func (e *FdError) Unwrap() error { return e.Err }
+
+// checkFd returns an *FdError wrapping ErrFdRange when fd cannot go in an fd_set.
+func checkFd(op string, fd int) error {
+	if fd < 0 || fd >= FdSetSize {
+		return &FdError{Op: op, Fd: fd, Err: ErrFdRange}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package selectc
+
+/*
+#include "selectshim.h"
+*/
+import "C"
+
+// FdSetSize is the C library's FD_SETSIZE: the number of descriptors an
+// fd_set can describe, 0 through FdSetSize-1. It is 1024 on glibc, fixed
+// at the C library's build; Winsock's default of 64, which the seed post
+// quotes, is a different thing (an array of SOCKETs, not a bit mask).
+const FdSetSize int = 1024
+
+// The two arrays fail to compile unless FdSetSize equals the C library's
+// FD_SETSIZE, so the constant above can never drift from the header.
+var (
+	_ [FdSetSize - C.FD_SETSIZE]struct{}
+	_ [C.FD_SETSIZE - FdSetSize]struct{}
+)
+
+// FdSet is a C fd_set: on glibc a 1024-bit mask, bit fd set when fd is a
+// member. The zero value is the empty set. Unlike the C macros, its methods
+// never touch memory for a descriptor outside [0, FdSetSize).
+//
+// Each method is one cgo call into the real macro; to select on many
+// descriptors, prefer Select, which builds all three sets in one call.
+type FdSet struct {
+	set C.fd_set
+}
+
+// Zero empties the set (FD_ZERO). glibc clears every bit; the "3435973836"
+// of the seed post is MSVC's 0xCCCCCCCC debug fill of an uninitialised
+// Winsock array, not something FD_ZERO does.
+func (s *FdSet) Zero() {
+	C.shim_fd_zero(&s.set)
+}
+
+// Set adds fd to the set (FD_SET). For fd < 0 or fd >= FdSetSize it returns
+// an *FdError wrapping ErrFdRange and leaves the set as it was.
+func (s *FdSet) Set(fd int) error {
+	if err := checkFd("FD_SET", fd); err != nil {
+		return err
+	}
+	C.shim_fd_set(C.int(fd), &s.set)
+	return nil
+}
+
+// Clr removes fd from the set (FD_CLR). An fd out of range is never a
+// member, so removing it does nothing.
+func (s *FdSet) Clr(fd int) {
+	if checkFd("FD_CLR", fd) == nil {
+		C.shim_fd_clr(C.int(fd), &s.set)
+	}
+}
+
+// IsSet reports whether fd is in the set (FD_ISSET). An fd out of range is
+// never a member.
+func (s *FdSet) IsSet(fd int) bool {
+	return checkFd("FD_ISSET", fd) == nil && C.shim_fd_isset(C.int(fd), &s.set) != 0
+}
+
+// cPtr returns the C view of s for a call into select(2); nil stays nil.
+func (s *FdSet) cPtr() *C.fd_set {
+	if s == nil {
+		return nil
+	}
+	return &s.set
+}

@@ -1,0 +1,102 @@
+package selectc
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// pipe returns a pipe whose ends are closed when the test ends.
+func pipe(t testing.TB) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// readyPipe returns the read end of a pipe holding one unread byte.
+func readyPipe(t testing.TB) *os.File {
+	t.Helper()
+	r, w := pipe(t)
+	if _, err := w.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// raiseNoFile lifts the soft RLIMIT_NOFILE to at least n (up to the hard limit).
+func raiseNoFile(t testing.TB, n uint64) {
+	t.Helper()
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Cur >= n {
+		return
+	}
+	if lim.Max < n {
+		t.Fatalf("RLIMIT_NOFILE hard limit %d < %d needed", lim.Max, n)
+	}
+	lim.Cur = n
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dupTo duplicates f onto descriptor fd, closed when the test ends.
+func dupTo(t testing.TB, f *os.File, fd int) FD {
+	t.Helper()
+	if err := unix.Dup3(int(f.Fd()), fd, unix.O_CLOEXEC); err != nil {
+		t.Fatalf("dup3 to %d: %v", fd, err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return FD(fd)
+}
+
+// tcpPair returns both ends of a loopback TCP connection as raw fds: the
+// client's and the server's (Go's net package is only used to set them up).
+func tcpPair(t testing.TB) (client, server FD) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server = rawFd(t, c.(*net.TCPConn)), rawFd(t, s.(*net.TCPConn))
+	c.Close()
+	s.Close()
+	return client, server
+}
+
+// rawFd takes a private duplicate of conn's descriptor, closed at test end.
+func rawFd(t testing.TB, conn syscall.Conn) FD {
+	t.Helper()
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd int
+	var derr error
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		t.Fatal(err)
+	}
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return FD(fd)
+}

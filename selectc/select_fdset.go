@@ -1,0 +1,47 @@
+package selectc
+
+/*
+#include "selectshim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// SelectFdSet is select(2) as C has it: it waits until a descriptor below
+// nfds in r is readable, in w writable, or in e has an exceptional condition
+// (TCP urgent data), or until the timeout passes, and returns the number of
+// bits left set across the three sets, which it rewrites to hold only the
+// ready descriptors.
+//
+// Any set may be nil. A nil timeout blocks; a zero Timeval polls. On return
+// *timeout holds the time the kernel did not use: this is libc's select on
+// Linux, so it is the same on every architecture (x/sys/unix's Select leaves
+// that to the architecture's syscall).
+//
+// nfds must be in [0, FdSetSize]. Errors come back as C returns them,
+// EINTR included (it is not retried here; Select retries it), as an
+// *os.SyscallError, so errors.Is(err, syscall.EINTR) works.
+func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) {
+	if nfds < 0 || nfds > FdSetSize {
+		return 0, fmt.Errorf("select: nfds %d outside 0..%d: %w", nfds, FdSetSize, ErrFdRange)
+	}
+	var tv C.struct_timeval
+	var tvp *C.struct_timeval
+	if timeout != nil {
+		tv.tv_sec = C.time_t(timeout.Sec)
+		tv.tv_usec = C.suseconds_t(timeout.Usec)
+		tvp = &tv
+	}
+	ret := C.shim_select(C.int(nfds), r.cPtr(), w.cPtr(), e.cPtr(), tvp)
+	if timeout != nil {
+		*timeout = Timeval{Sec: int64(tv.tv_sec), Usec: int64(tv.tv_usec)}
+	}
+	if ret < 0 {
+		return 0, os.NewSyscallError("select", syscall.Errno(-ret))
+	}
+	return int(ret), nil
+}
