@@ -1,0 +1,41 @@
+// Command echo-server is the seed post's echo server in Go on selectc:
+// select(2) through cgo, one crossing per round.
+//
+//	echo-server [-addr localhost:8090] [-v] [-mode select|reactor]
+//
+// -mode=select (the default) is the post's loop, driven from Go:
+//
+//	readable, writable, exceptional, err := selectc.Select(inputs, outputs, inputs, timeout)
+//
+// -mode=reactor turns it inside out: the loop runs in C (selectc.Loop) and
+// calls a Go handler per ready descriptor.
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/selectc/selectc/cmd/internal/echoserver"
+	"github.com/selectc/selectc/selectc"
+)
+
+func main() {
+	cmd := echoserver.NewCommand(flag.CommandLine)
+	mode := flag.String("mode", "select", "`select`: the post's loop in Go; reactor: the loop in C calling Go handlers")
+	flag.Parse()
+	ctx, stop := cmd.Context()
+	defer stop()
+
+	ln, err := echoserver.Listen(ctx, cmd.Addr)
+	if err != nil {
+		cmd.Exit(err)
+	}
+	cmd.Config.Log.Info("starting up", "addr", cmd.Addr, "mode", *mode)
+	switch *mode {
+	case "select":
+		err = echoserver.NewSelectLoop(cmd.Config, &selectc.Selector[selectc.FD]{}, ln).Serve(ctx)
+	default:
+		err = fmt.Errorf("unknown -mode %q (want select or reactor)", *mode)
+	}
+	cmd.Exit(err)
+}

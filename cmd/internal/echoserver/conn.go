@@ -1,0 +1,105 @@
+package echoserver
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is one client connection and its queue of echo not yet sent.
+//
+// The I/O strategy is "send at once, queue only what did not fit": what is
+// read is written straight back, and only the part the socket would not take
+// is queued, to go when select says the socket is writable. The seed post
+// queues everything and waits for writability, which costs a second select
+// round per echo; the C prototype does as Conn does.
+type Conn struct {
+	Fd      int    // the socket, non-blocking
+	Peer    string // "ip:port", kept from accept so logs name the right peer
+	pending []byte // queued echo, oldest first, from sent on
+	sent    int    // bytes of pending already written
+	eof     bool   // the client has shut down its sending side
+
+	// reading and writing say whether Fd is in the loop's inputs and
+	// outputs, so the loop touches its lists only when they change.
+	reading, writing bool
+}
+
+// WantRead reports whether the loop should read this connection: not after
+// the client's EOF, and not while its queue is full (backpressure).
+func (c *Conn) WantRead() bool { return !c.eof && c.Pending() < MaxPending }
+
+// WantWrite reports whether echo is waiting for the socket to be writable.
+func (c *Conn) WantWrite() bool { return c.Pending() > 0 }
+
+// Done reports whether the connection has nothing left to do: the client
+// has finished sending and every byte has been echoed.
+func (c *Conn) Done() bool { return c.eof && c.Pending() == 0 }
+
+// Pending returns how many bytes wait to be sent.
+func (c *Conn) Pending() int { return len(c.pending) - c.sent }
+
+// ReadEcho reads once into buf and echoes what came. It returns the bytes
+// read and written; io.EOF means nothing more will come and is not an error
+// of the connection (its queue may still need flushing); any other error
+// means the connection is broken and should be closed.
+func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
+	n, err := unix.Read(c.Fd, buf)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return 0, 0, nil // readiness was stale; select will say again
+	case err != nil:
+		return 0, 0, os.NewSyscallError("read", err)
+	case n == 0:
+		c.eof = true
+		return 0, 0, io.EOF
+	}
+	data := buf[:n]
+	if c.Pending() == 0 { // nothing queued ahead of it: send now
+		sent, err = c.write(data)
+		data = data[sent:]
+	}
+	if len(data) > 0 {
+		if c.sent > 0 && c.sent >= len(c.pending)/2 { // reclaim the sent half before growing
+			c.pending = c.pending[:copy(c.pending, c.pending[c.sent:])]
+			c.sent = 0
+		}
+		c.pending = append(c.pending, data...)
+	}
+	return n, sent, err
+}
+
+// Flush sends as much of the queue as the socket takes.
+func (c *Conn) Flush() (sent int, err error) {
+	sent, err = c.write(c.pending[c.sent:])
+	if c.sent += sent; c.sent == len(c.pending) {
+		c.pending, c.sent = c.pending[:0], 0
+	}
+	return sent, err
+}
+
+// write sends b, stopping without error when the socket buffer is full. Go
+// ignores SIGPIPE on sockets, so a vanished peer is EPIPE here, not a signal.
+func (c *Conn) write(b []byte) (int, error) {
+	total := 0
+	for total < len(b) {
+		n, err := unix.Write(c.Fd, b[total:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return total, nil
+		case err != nil:
+			return total, os.NewSyscallError("write", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Close closes the socket; the Conn must not be used after.
+func (c *Conn) Close() error {
+	c.pending = nil
+	return unix.Close(c.Fd)
+}

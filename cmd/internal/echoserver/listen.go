@@ -1,0 +1,89 @@
+package echoserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/selectc/selectc/selectc"
+)
+
+// Listen opens a non-blocking TCP listener on addr (HOST:PORT) with backlog
+// SOMAXCONN and returns its raw descriptor.
+func Listen(ctx context.Context, addr string) (int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1, err
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+	if err != nil || len(ips) == 0 {
+		return -1, fmt.Errorf("listen %s: no IPv4 address: %w", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return -1, fmt.Errorf("listen %s: bad port: %w", addr, err)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	sa := &unix.SockaddrInet4{Port: p, Addr: ips[0].As4()}
+	if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		err = os.NewSyscallError("setsockopt", err)
+	} else if err = unix.Bind(fd, sa); err != nil {
+		err = os.NewSyscallError("bind", err)
+	} else if err = unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		err = os.NewSyscallError("listen", err)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return fd, nil
+}
+
+// errAgain means the listener has no more connections waiting.
+var errAgain = errors.New("no connection waiting")
+
+// acceptOne accepts one connection from the non-blocking listener ln and
+// makes it ready to serve. It returns errAgain when the queue is empty. A
+// connection whose descriptor select(2) could not watch (fd >= FD_SETSIZE)
+// is closed at once and reported as an *selectc.FdError; the caller logs it
+// and goes on accepting.
+func acceptOne(ln int) (*Conn, error) {
+	fd, sa, err := unix.Accept4(ln, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	switch {
+	case err == unix.EAGAIN:
+		return nil, errAgain
+	case err != nil:
+		return nil, os.NewSyscallError("accept", err)
+	}
+	peer := sockaddrString(sa)
+	if fd >= selectc.FdSetSize {
+		unix.Close(fd)
+		return nil, fmt.Errorf("refusing %s: %w", peer, &selectc.FdError{Op: "accept", Fd: fd, Err: selectc.ErrFdRange})
+	}
+	// Echoes are small and latency-bound: send each one now (no Nagle).
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	return &Conn{Fd: fd, Peer: peer}, nil
+}
+
+// outOfFds reports whether err means the process or system fd table is full.
+func outOfFds(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)
+}
+
+func sockaddrString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	case *unix.SockaddrInet6:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	}
+	return "unknown"
+}

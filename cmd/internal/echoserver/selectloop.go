@@ -1,0 +1,218 @@
+package echoserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/selectc/selectc/selectc"
+)
+
+// Selector is a select over descriptor lists with Python's select.select
+// semantics. *selectc.Selector[selectc.FD] is one (select(2) through cgo);
+// cmd/echo-go has one on golang.org/x/sys/unix.Select (no cgo).
+type Selector interface {
+	Select(rlist, wlist, xlist []selectc.FD, timeout time.Duration) (r, w, x []selectc.FD, err error)
+}
+
+// SelectLoop is the seed post's server: an inputs list holding the listener
+// and the clients, an outputs list of clients with echo queued, and one
+// select over them per round.
+type SelectLoop struct {
+	cfg     Config
+	sel     Selector
+	ln      selectc.FD
+	inputs  []selectc.FD
+	outputs []selectc.FD
+	conns   []*Conn // by descriptor: every client fd is below FdSetSize
+	buf     []byte
+	resting time.Time // while in the future, the listener is out of inputs (EMFILE backoff)
+}
+
+// NewSelectLoop returns a loop serving the listener ln with sel.
+func NewSelectLoop(cfg Config, sel Selector, ln int) *SelectLoop {
+	return &SelectLoop{
+		cfg:   cfg,
+		sel:   sel,
+		ln:    selectc.FD(ln),
+		conns: make([]*Conn, selectc.FdSetSize),
+		buf:   make([]byte, ReadSize),
+	}
+}
+
+// Serve runs the loop until ctx is done, then closes every socket, the
+// listener included. It returns nil after a shutdown, or the select error
+// that stopped it.
+func (s *SelectLoop) Serve(ctx context.Context) error {
+	wake, err := newWakePipe(ctx)
+	if err != nil {
+		return err
+	}
+	defer wake.Close()
+	defer s.closeAll()
+	stop := selectc.FD(wake.r)
+	s.inputs = append(s.inputs[:0], stop, s.ln)
+
+	for {
+		s.cfg.verbose("waiting for the next event")
+		readable, writable, exceptional, err := s.sel.Select(s.inputs, s.outputs, s.inputs, s.timeout())
+		if err != nil {
+			return err
+		}
+		accept := false
+		for _, fd := range readable {
+			switch fd {
+			case stop:
+				return nil
+			case s.ln:
+				// Accept after the round: a descriptor closed below must not
+				// come back as a new connection while this round's lists
+				// still name it (the post's KeyError, in another guise).
+				accept = true
+			default:
+				s.readable(fd)
+			}
+		}
+		for _, fd := range writable {
+			s.writable(fd)
+		}
+		for _, fd := range exceptional {
+			if c := s.conns[fd]; c != nil {
+				s.cfg.Log.Warn("exception condition on", "peer", c.Peer, "fd", fd)
+				s.drop(c)
+			}
+		}
+		if accept {
+			s.acceptAll()
+		}
+		s.wakeListener()
+	}
+}
+
+// readable reads a client and echoes at once what it sent.
+func (s *SelectLoop) readable(fd selectc.FD) {
+	c := s.conns[fd]
+	if c == nil {
+		return // closed earlier this round
+	}
+	n, sent, err := c.ReadEcho(s.buf)
+	if n > 0 {
+		s.cfg.verbose("received", "bytes", n, "from", c.Peer)
+		if sent > 0 {
+			s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
+		}
+	}
+	s.settle(c, err)
+}
+
+// writable sends what is queued for a client.
+func (s *SelectLoop) writable(fd selectc.FD) {
+	c := s.conns[fd]
+	if c == nil {
+		return
+	}
+	sent, err := c.Flush()
+	if sent > 0 {
+		s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
+	}
+	s.settle(c, err)
+}
+
+// settle puts c in the lists its state asks for, or closes it.
+func (s *SelectLoop) settle(c *Conn, err error) {
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
+		s.drop(c)
+		return
+	}
+	if c.Done() {
+		s.drop(c)
+		return
+	}
+	// Most events change nothing; the lists are searched only on a change.
+	if want := c.WantRead(); want != c.reading {
+		s.inputs, c.reading = toggle(s.inputs, selectc.FD(c.Fd), want), want
+	}
+	if want := c.WantWrite(); want != c.writing {
+		s.outputs, c.writing = toggle(s.outputs, selectc.FD(c.Fd), want), want
+	}
+}
+
+// toggle makes fd's membership of list equal want.
+func toggle(list []selectc.FD, fd selectc.FD, want bool) []selectc.FD {
+	i := slices.Index(list, fd)
+	switch {
+	case want && i < 0:
+		return append(list, fd)
+	case !want && i >= 0:
+		return slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+// drop forgets c and closes it, as the post does on EOF or an exception.
+func (s *SelectLoop) drop(c *Conn) {
+	s.cfg.verbose("closing", "peer", c.Peer)
+	fd := selectc.FD(c.Fd)
+	if c.reading {
+		s.inputs = toggle(s.inputs, fd, false)
+	}
+	if c.writing {
+		s.outputs = toggle(s.outputs, fd, false)
+	}
+	s.conns[fd] = nil
+	c.Close()
+}
+
+// acceptAll accepts until the listener's queue is empty: one accept per
+// round, as in the post, drops connections under a burst.
+func (s *SelectLoop) acceptAll() {
+	for {
+		c, err := acceptOne(int(s.ln))
+		switch {
+		case err == errAgain:
+			return
+		case outOfFds(err):
+			s.cfg.Log.Error("accept: out of descriptors, resting the listener", "err", err, "for", AcceptBackoff)
+			s.resting = time.Now().Add(AcceptBackoff)
+			s.inputs = toggle(s.inputs, s.ln, false)
+			return
+		case err != nil:
+			s.cfg.Log.Warn("accept", "err", err)
+			continue
+		}
+		s.cfg.verbose("connection from", "peer", c.Peer)
+		s.conns[c.Fd] = c
+		s.inputs, c.reading = append(s.inputs, selectc.FD(c.Fd)), true
+	}
+}
+
+// timeout is Forever unless the listener is resting.
+func (s *SelectLoop) timeout() time.Duration {
+	if s.resting.IsZero() {
+		return selectc.Forever
+	}
+	return max(time.Until(s.resting), 0)
+}
+
+// wakeListener puts a rested listener back in inputs.
+func (s *SelectLoop) wakeListener() {
+	if !s.resting.IsZero() && !time.Now().Before(s.resting) {
+		s.resting = time.Time{}
+		s.inputs = toggle(s.inputs, s.ln, true)
+	}
+}
+
+// closeAll closes every client and the listener, at shutdown.
+func (s *SelectLoop) closeAll() {
+	for _, c := range s.conns {
+		if c != nil {
+			s.drop(c)
+		}
+	}
+	unix.Close(int(s.ln))
+}
