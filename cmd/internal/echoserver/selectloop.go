@@ -100,7 +100,7 @@ func (s *SelectLoop) readable(fd selectc.FD) {
 		return // closed earlier this round
 	}
 	n, sent, err := c.ReadEcho(s.buf)
-	if n > 0 {
+	if s.cfg.Verbose && n > 0 { // checked here: building the arguments would allocate
 		s.cfg.verbose("received", "bytes", n, "from", c.Peer)
 		if sent > 0 {
 			s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
@@ -116,7 +116,7 @@ func (s *SelectLoop) writable(fd selectc.FD) {
 		return
 	}
 	sent, err := c.Flush()
-	if sent > 0 {
+	if s.cfg.Verbose && sent > 0 {
 		s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
 	}
 	s.settle(c, err)
