@@ -73,6 +73,9 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
 	fd_set sets[3];
 	int nfds = 0;
 
+	if (n < 0)
+		return -EINVAL;
+
 	FD_ZERO(&sets[0]);
 	FD_ZERO(&sets[1]);
 	FD_ZERO(&sets[2]);

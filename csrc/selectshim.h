@@ -55,7 +55,8 @@ int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
  *
  * Returns select's count (ready bits, not entries), or -errno. An fd outside
  * [0, FD_SETSIZE) gives -ERANGE, its index in *bad (when not NULL), and no
- * system call. ev[] is only rewritten on success. */
+ * system call; a negative n gives -EINVAL. ev[] is only rewritten on
+ * success. */
 int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
                       int64_t *left_ns, int *bad);
 

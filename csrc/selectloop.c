@@ -1,0 +1,334 @@
+/* selectloop.c: see selectloop.h. */
+#include "selectloop.h"
+#include "selectshim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
+
+struct selectloop {
+	pthread_mutex_t mu; /* recursive: dispatch functions call back in */
+	fd_set master[3];   /* read, write, except interest, as in ae_select.c */
+	fd_set fresh;       /* registered since the scratch sets were taken */
+	uint8_t interest[FD_SETSIZE];
+	void *handle[FD_SETSIZE];
+	int maxfd;          /* highest fd with interest, the wake fd included */
+	uint64_t changes;   /* bumped by every del: tells a stale EBADF apart */
+	int running, closed;
+	pthread_t owner;    /* the running loop's thread */
+	struct selectloop_stats stats;
+
+	pthread_mutex_t wake_mu; /* keeps a late stop from writing to a closed wake fd */
+	int wakefd;
+	atomic_int stop;
+};
+
+static void lock(selectloop *l) { pthread_mutex_lock(&l->mu); }
+static void unlock(selectloop *l) { pthread_mutex_unlock(&l->mu); }
+
+static void wake(selectloop *l)
+{
+	static const uint64_t one = 1;
+	pthread_mutex_lock(&l->wake_mu);
+	if (l->wakefd >= 0) {
+		/* Failure is EAGAIN, a counter at its maximum: the loop wakes anyway. */
+		ssize_t r = write(l->wakefd, &one, sizeof one);
+		(void)r;
+	}
+	pthread_mutex_unlock(&l->wake_mu);
+}
+
+/* wake_if_other wakes a loop sleeping in select so that it takes the new
+ * interest; a change made by a dispatch function needs no wake, since the
+ * loop copies the master sets again before it sleeps. Called under mu. */
+static void wake_if_other(selectloop *l)
+{
+	if (l->running && !pthread_equal(l->owner, pthread_self()))
+		wake(l);
+}
+
+static void set_interest(selectloop *l, int fd, int ev)
+{
+	l->interest[fd] = (uint8_t)ev;
+	for (int k = 0; k < 3; k++) {
+		if (ev & (1 << k))
+			shim_fd_set(fd, &l->master[k]);
+		else
+			shim_fd_clr(fd, &l->master[k]);
+	}
+}
+
+selectloop *selectloop_new(int *err)
+{
+	selectloop *l = calloc(1, sizeof *l);
+	if (!l) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0 || fd >= FD_SETSIZE) {
+		*err = fd < 0 ? -errno : -EMFILE;
+		if (fd >= 0)
+			close(fd);
+		free(l);
+		return NULL;
+	}
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&l->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&l->wake_mu, NULL);
+	for (int k = 0; k < 3; k++)
+		shim_fd_zero(&l->master[k]);
+	shim_fd_zero(&l->fresh);
+	l->wakefd = fd;
+	l->maxfd = fd;
+	set_interest(l, fd, SHIM_READ);
+	atomic_init(&l->stop, 0);
+	return l;
+}
+
+void selectloop_free(selectloop *l)
+{
+	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->wake_mu);
+	free(l);
+}
+
+static int check(selectloop *l, int fd, int ev)
+{
+	if (l->closed)
+		return -ESHUTDOWN;
+	if (fd < 0 || fd >= FD_SETSIZE)
+		return -ERANGE;
+	if (ev == 0 || (ev & ~EV_ALL))
+		return -EINVAL;
+	return 0;
+}
+
+int selectloop_add(selectloop *l, int fd, int ev, void *handle)
+{
+	lock(l);
+	int err = check(l, fd, ev);
+	if (!err && !handle)
+		err = -EINVAL;
+	if (!err && l->interest[fd])
+		err = -EEXIST;
+	if (!err) {
+		set_interest(l, fd, ev);
+		l->handle[fd] = handle;
+		shim_fd_set(fd, &l->fresh);
+		if (fd > l->maxfd)
+			l->maxfd = fd;
+		wake_if_other(l);
+	}
+	unlock(l);
+	return err;
+}
+
+int selectloop_mod(selectloop *l, int fd, int ev)
+{
+	lock(l);
+	int err = check(l, fd, ev);
+	if (!err && !l->handle[fd])
+		err = -ENOENT;
+	if (!err) {
+		set_interest(l, fd, ev);
+		wake_if_other(l);
+	}
+	unlock(l);
+	return err;
+}
+
+/* forget removes registered fd, whose handle the caller has taken. Under mu. */
+static void forget(selectloop *l, int fd)
+{
+	set_interest(l, fd, 0);
+	l->handle[fd] = NULL;
+	l->changes++;
+	while (l->maxfd >= 0 && !l->interest[l->maxfd])
+		l->maxfd--;
+}
+
+struct selectloop_del_result selectloop_del(selectloop *l, int fd)
+{
+	struct selectloop_del_result r = {NULL, 0};
+	lock(l);
+	if (l->closed)
+		r.err = -ESHUTDOWN;
+	else if (fd < 0 || fd >= FD_SETSIZE)
+		r.err = -ERANGE;
+	else if (!l->handle[fd])
+		r.err = -ENOENT;
+	else {
+		r.handle = l->handle[fd];
+		forget(l, fd);
+		/* The caller may close fd next: a sleeping select must drop it. */
+		wake_if_other(l);
+	}
+	unlock(l);
+	return r;
+}
+
+int selectloop_fds(selectloop *l, int *out)
+{
+	int n = 0;
+	lock(l);
+	for (int fd = 0; fd <= l->maxfd; fd++)
+		if (l->handle[fd])
+			out[n++] = fd;
+	unlock(l);
+	return n;
+}
+
+void selectloop_stop(selectloop *l)
+{
+	atomic_store(&l->stop, 1);
+	wake(l);
+}
+
+void selectloop_clear_stop(selectloop *l)
+{
+	atomic_store(&l->stop, 0);
+}
+
+static void drain_wake(selectloop *l)
+{
+	uint64_t n;
+	/* One read empties an eventfd counter; EAGAIN (nothing to read) is fine. */
+	ssize_t r = read(l->wakefd, &n, sizeof n);
+	(void)r;
+}
+
+/* ready_events gathers fd's bits from the three scratch sets. */
+static int ready_events(int fd, fd_set sets[3])
+{
+	int ev = 0;
+	for (int k = 0; k < 3; k++)
+		if (shim_fd_isset(fd, &sets[k]))
+			ev |= 1 << k;
+	return ev;
+}
+
+static int popcount3(int ev)
+{
+	return (ev & 1) + ((ev >> 1) & 1) + ((ev >> 2) & 1);
+}
+
+int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
+{
+	fd_set sets[3];
+	int ret = 0;
+
+	lock(l);
+	if (l->running || l->closed) {
+		ret = l->closed ? -ESHUTDOWN : -EBUSY;
+		unlock(l);
+		return ret;
+	}
+	l->running = 1;
+	l->owner = pthread_self();
+	for (;;) {
+		if (0)
+			break;
+		/* select(2) overwrites its sets: work on copies of the masters. */
+		memcpy(sets, l->master, sizeof sets);
+		shim_fd_zero(&l->fresh);
+		int maxfd = l->maxfd;
+		uint64_t changes = l->changes;
+		unlock(l);
+
+		int n;
+		uint64_t eintr = 0;
+		while ((n = shim_select(maxfd + 1, &sets[0], &sets[1], &sets[2], NULL)) == -EINTR)
+			eintr++; /* no timeout, so nothing to recompute */
+
+		lock(l);
+		l->stats.eintr += eintr;
+		if (n < 0) {
+			/* Another thread removed (and maybe closed) an fd after the
+			 * copy: the copy is stale, not the registry. */
+			if (n == -EBADF && changes != l->changes)
+				continue;
+			ret = n;
+			break;
+		}
+		l->stats.iterations++;
+		if (shim_fd_isset(l->wakefd, &sets[0])) {
+			drain_wake(l);
+			n--;
+			if (atomic_load(&l->stop))
+				continue;
+		}
+		for (int fd = 0; fd <= maxfd && n > 0; fd++) {
+			int ev = ready_events(fd, sets);
+			if (!ev)
+				continue;
+			n -= popcount3(ev);
+			/* Re-read the registry: an earlier dispatch may have removed
+			 * fd, given its number to a new file, or changed its interest. */
+			void *h = l->handle[fd];
+			ev &= l->interest[fd];
+			if (!h || !ev || shim_fd_isset(fd, &l->fresh))
+				continue;
+			l->stats.dispatches++;
+			if (dispatch(h, fd, ev)) {
+				ret = SELECTLOOP_ABORTED;
+				goto out;
+			}
+		}
+	}
+out:
+	l->running = 0;
+	unlock(l);
+	return ret;
+}
+
+int selectloop_close(selectloop *l)
+{
+	int err = 0;
+	lock(l);
+	if (l->running)
+		err = -EBUSY;
+	else if (l->closed)
+		err = -ESHUTDOWN;
+	else {
+		l->closed = 1;
+		forget(l, l->wakefd);
+		pthread_mutex_lock(&l->wake_mu);
+		close(l->wakefd);
+		l->wakefd = -1;
+		pthread_mutex_unlock(&l->wake_mu);
+	}
+	unlock(l);
+	return err;
+}
+
+void *selectloop_pop(selectloop *l)
+{
+	void *h = NULL;
+	lock(l);
+	for (int fd = l->maxfd; fd >= 0 && !h; fd--) {
+		if (l->handle[fd]) {
+			h = l->handle[fd];
+			forget(l, fd);
+		}
+	}
+	unlock(l);
+	return h;
+}
+
+struct selectloop_stats selectloop_get_stats(selectloop *l)
+{
+	lock(l);
+	struct selectloop_stats s = l->stats;
+	unlock(l);
+	return s;
+}

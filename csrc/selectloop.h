@@ -1,0 +1,104 @@
+/*
+ * selectloop: an event loop in C around select(2), in the manner of redis's
+ * ae_select.c and libevent's select backend. The loop owns master fd_sets and,
+ * per descriptor, the interest (SHIM_READ|SHIM_WRITE|SHIM_EXCEPT) and an
+ * opaque handle, the void * that epoll calls data.ptr. Each iteration copies
+ * the master sets into scratch sets, calls select(2) once, and hands every
+ * ready descriptor's handle and ready events to one dispatch function.
+ *
+ * Threads: one recursive mutex guards the registry. The loop holds it except
+ * while it sleeps in select(2), so a dispatch function may add, modify and
+ * remove entries (its own included) on the loop's thread, and other threads
+ * may do so at any time: they wait for the current round of dispatch to end,
+ * and wake the loop so that its next select sees the change.
+ *
+ * Stale dispatch: within one iteration the loop re-reads the registry before
+ * every dispatch. A descriptor removed since select returned is skipped; one
+ * added since select was called is skipped too, because the readiness select
+ * reported belongs to whatever file had that number before (descriptor
+ * numbers and handle addresses are both reused). Only events still in the
+ * descriptor's interest are passed on.
+ *
+ * Errors come back as -errno, as in selectshim; -ESHUTDOWN always means the
+ * loop is closed, so -EBADF from selectloop_run is select's own.
+ */
+#ifndef SELECTLOOP_H
+#define SELECTLOOP_H
+
+#include <stdint.h>
+
+typedef struct selectloop selectloop;
+
+/* selectloop_dispatch_fn is called for each ready, registered descriptor
+ * with its handle and its ready events (never 0). A non-zero return stops
+ * the loop at once; selectloop_run then returns SELECTLOOP_ABORTED. */
+typedef int (*selectloop_dispatch_fn)(void *handle, int fd, int ev);
+
+/* selectloop_run's positive result after a dispatch function asked to stop. */
+#define SELECTLOOP_ABORTED 1
+
+/* selectloop_stats are counters for tests and benchmarks. */
+struct selectloop_stats {
+	uint64_t iterations; /* select(2) calls that returned */
+	uint64_t dispatches; /* calls of the dispatch function */
+	uint64_t eintr;      /* select(2) calls interrupted by a signal, retried */
+};
+
+/* selectloop_new allocates a loop with its wake eventfd. Returns NULL and
+ * sets *err to -errno on failure (-EMFILE when the eventfd itself would be
+ * at or above FD_SETSIZE). */
+selectloop *selectloop_new(int *err);
+
+/* selectloop_free releases a loop that selectloop_close has closed. */
+void selectloop_free(selectloop *l);
+
+/* selectloop_add registers fd with interest ev and a non-NULL handle.
+ * -ERANGE: fd outside [0, FD_SETSIZE); -EINVAL: ev empty or unknown bits, or
+ * handle NULL; -EEXIST: fd already registered (or the loop's own wake fd);
+ * -ESHUTDOWN: the loop is closed. */
+int selectloop_add(selectloop *l, int fd, int ev, void *handle);
+
+/* selectloop_mod replaces fd's interest. -ENOENT: fd not registered; other
+ * errors as selectloop_add. */
+int selectloop_mod(selectloop *l, int fd, int ev);
+
+/* selectloop_del unregisters fd and returns its handle, exactly once: a
+ * second call for the same registration gets -ENOENT. The caller owns the
+ * handle from then on; the loop never dispatches it again. */
+struct selectloop_del_result {
+	void *handle;
+	int err;
+};
+struct selectloop_del_result selectloop_del(selectloop *l, int fd);
+
+/* selectloop_fds writes the registered descriptors (the wake fd excluded) to
+ * out, which has room for FD_SETSIZE, and returns how many. */
+int selectloop_fds(selectloop *l, int *out);
+
+/* selectloop_run dispatches events until selectloop_stop is called (returns
+ * 0), a dispatch function returns non-zero (SELECTLOOP_ABORTED), or select
+ * fails with anything but EINTR, which is retried (-errno). -EBUSY: already
+ * running; -ESHUTDOWN: closed. A stop requested before the call makes it return
+ * 0 at once. */
+int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch);
+
+/* selectloop_stop makes a running or the next selectloop_run return 0. It is
+ * async-signal-safe and may be called from any thread. */
+void selectloop_stop(selectloop *l);
+
+/* selectloop_clear_stop withdraws a stop request that no run consumed. */
+void selectloop_clear_stop(selectloop *l);
+
+/* selectloop_close closes the wake fd and refuses every later call; the
+ * registered handles stay for selectloop_pop. -EBUSY: running;
+ * -ESHUTDOWN: already closed. */
+int selectloop_close(selectloop *l);
+
+/* selectloop_pop unregisters some registered descriptor and returns its
+ * handle, or NULL when none is left. Close uses it to give back every handle. */
+void *selectloop_pop(selectloop *l);
+
+/* selectloop_get_stats copies the counters. */
+struct selectloop_stats selectloop_get_stats(selectloop *l);
+
+#endif /* SELECTLOOP_H */

@@ -1,0 +1,256 @@
+/*
+ * selectshim_test.c: checks the selectshim functions against the C library
+ * and the kernel. No framework: one line per check, then "N passed, M failed";
+ * the exit status is 1 when anything failed.
+ */
+#include "selectshim.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+__attribute__((format(printf, 2, 3)))
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* An fd_set between guard bytes, so a stray write next to it shows up too. */
+struct guarded {
+	unsigned char before[64];
+	fd_set set;
+	unsigned char after[64];
+};
+
+static void test_fd_macros(void)
+{
+	struct guarded g, snap;
+
+	check(FD_SETSIZE == 1024, "FD_SETSIZE is 1024 (got %d)", FD_SETSIZE);
+	check(shim_fd_setsize() == FD_SETSIZE, "shim_fd_setsize() == FD_SETSIZE (got %d)", shim_fd_setsize());
+
+	memset(&g, 0xA5, sizeof g);
+	shim_fd_zero(&g.set);
+	int all_zero = 1;
+	for (size_t i = 0; i < sizeof g.set; i++)
+		all_zero &= ((unsigned char *)&g.set)[i] == 0;
+	check(all_zero, "shim_fd_zero clears every byte of the set");
+	int guards_kept = 1;
+	for (size_t i = 0; i < sizeof g.before; i++)
+		guards_kept &= g.before[i] == 0xA5 && g.after[i] == 0xA5;
+	check(guards_kept, "shim_fd_zero leaves the guard bytes alone");
+
+	int fds[] = {0, 1023};
+	for (int k = 0; k < 2; k++) {
+		int fd = fds[k];
+		check(shim_fd_isset(fd, &g.set) == 0, "fd %d: not a member of an empty set", fd);
+		check(shim_fd_set(fd, &g.set) == 0, "fd %d: shim_fd_set returns 0", fd);
+		check(shim_fd_isset(fd, &g.set) == 1, "fd %d: member after shim_fd_set", fd);
+		check(FD_ISSET(fd, &g.set), "fd %d: the C library's FD_ISSET agrees", fd);
+		int others = 0;
+		for (int j = 0; j < FD_SETSIZE; j++)
+			others += j != fd && shim_fd_isset(j, &g.set);
+		check(others == 0, "fd %d: no other fd became a member (%d did)", fd, others);
+		check(shim_fd_clr(fd, &g.set) == 0, "fd %d: shim_fd_clr returns 0", fd);
+		check(shim_fd_isset(fd, &g.set) == 0, "fd %d: not a member after shim_fd_clr", fd);
+	}
+
+	/* Out of range must fail and touch nothing, with a member in the set to keep. */
+	shim_fd_set(5, &g.set);
+	int bad[] = {-1, 1024};
+	for (int k = 0; k < 2; k++) {
+		int fd = bad[k];
+		memcpy(&snap, &g, sizeof g);
+		check(shim_fd_set(fd, &g.set) == -ERANGE, "fd %d: shim_fd_set returns -ERANGE", fd);
+		check(memcmp(&snap, &g, sizeof g) == 0, "fd %d: shim_fd_set left the set and guards untouched", fd);
+		check(shim_fd_clr(fd, &g.set) == -ERANGE, "fd %d: shim_fd_clr returns -ERANGE", fd);
+		check(memcmp(&snap, &g, sizeof g) == 0, "fd %d: shim_fd_clr left the set and guards untouched", fd);
+		check(shim_fd_isset(fd, &g.set) == 0, "fd %d: shim_fd_isset says not a member", fd);
+	}
+	check(shim_fd_isset(5, &g.set) == 1, "fd 5 is still a member after the out-of-range calls");
+}
+
+static void test_timeval(void)
+{
+	static const struct {
+		int64_t ns;
+		long sec, usec;
+	} cases[] = {
+		{0, 0, 0},
+		{1, 0, 1},
+		{999, 0, 1},
+		{1000, 0, 1},
+		{1001, 0, 2},
+		{1500000000, 1, 500000},
+		{999999001, 1, 0},   /* rounds up across the second: usec stays < 1e6 */
+		{-1, 0, 0},
+		{-1500000000, 0, 0},
+		{INT64_MIN, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct timeval tv = shim_timeval_from_ns(cases[i].ns);
+		check(tv.tv_sec == cases[i].sec && tv.tv_usec == cases[i].usec,
+		      "shim_timeval_from_ns(%lld) = {%ld, %ld} (want {%ld, %ld})", (long long)cases[i].ns,
+		      (long)tv.tv_sec, (long)tv.tv_usec, cases[i].sec, cases[i].usec);
+	}
+}
+
+static void test_select(int p[2])
+{
+	fd_set r;
+	struct timeval tv;
+	int n;
+
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	tv = (struct timeval){0, 0};
+	n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	check(n == 0 && !shim_fd_isset(p[0], &r), "shim_select: empty pipe not readable with a 0 timeout (n=%d)", n);
+
+	check(write(p[1], "x", 1) == 1, "write one byte into the pipe");
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	tv = (struct timeval){0, 0};
+	n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	check(n == 1 && shim_fd_isset(p[0], &r), "shim_select: pipe readable after a write (n=%d)", n);
+
+	/* Ready at once: the kernel hands back nearly the whole second. */
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	tv = (struct timeval){1, 0};
+	n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	int64_t left = (int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000;
+	check(n == 1 && left > 900000000, "shim_select: ready pipe with 1 s leaves %lld ns (> 0.9 s)", (long long)left);
+
+	char c;
+	check(read(p[0], &c, 1) == 1, "drain the pipe");
+
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	tv = (struct timeval){0, 20000};
+	int64_t t0 = now_ns();
+	n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	int64_t took = now_ns() - t0;
+	check(n == 0 && tv.tv_sec == 0 && tv.tv_usec == 0, "shim_select: 20 ms on an empty pipe times out, left {%ld, %ld}",
+	      (long)tv.tv_sec, (long)tv.tv_usec);
+	check(took >= 20000000, "shim_select: the 20 ms timeout really waited (%lld ns)", (long long)took);
+
+	/* A bad nfds must not reach the kernel, which would write the unused time back. */
+	int bad_nfds[] = {FD_SETSIZE + 1, -1};
+	for (int k = 0; k < 2; k++) {
+		tv = (struct timeval){0, 1};
+		n = shim_select(bad_nfds[k], NULL, NULL, NULL, &tv);
+		check(n == -EINVAL, "shim_select(nfds=%d) returns -EINVAL (got %d)", bad_nfds[k], n);
+		check(tv.tv_sec == 0 && tv.tv_usec == 1, "shim_select(nfds=%d) did not call select (timeval untouched)",
+		      bad_nfds[k]);
+	}
+}
+
+static void test_batch(int p[2])
+{
+	/* Entry 2 repeats fd p[0]; entry 3 asks for reading on the write end. */
+	int fds[] = {p[0], p[1], p[0], p[1]};
+	uint8_t ev[4];
+	int64_t left;
+	int n, bad;
+
+	memcpy(ev, (uint8_t[]){SHIM_READ, SHIM_WRITE, SHIM_READ | SHIM_EXCEPT, SHIM_READ}, 4);
+	n = shim_select_batch(fds, ev, 4, 0, NULL, NULL);
+	check(n == 1, "batch on an empty pipe: 1 ready bit (write end writable), got %d", n);
+	check(ev[0] == 0 && ev[1] == SHIM_WRITE && ev[2] == 0 && ev[3] == 0,
+	      "batch on an empty pipe: ev = {0, W, 0, 0} (got {%d, %d, %d, %d})", ev[0], ev[1], ev[2], ev[3]);
+
+	check(write(p[1], "y", 1) == 1, "write one byte into the pipe");
+	memcpy(ev, (uint8_t[]){SHIM_READ, SHIM_WRITE, SHIM_READ | SHIM_EXCEPT, SHIM_READ}, 4);
+	left = -1;
+	n = shim_select_batch(fds, ev, 4, 1000000000, &left, NULL);
+	check(n == 2, "batch after a write: 2 ready bits, counted per set not per entry (got %d)", n);
+	check(ev[0] == SHIM_READ && ev[1] == SHIM_WRITE && ev[2] == SHIM_READ && ev[3] == 0,
+	      "batch after a write: ev = {R, W, R, 0}, repeated fd answered twice (got {%d, %d, %d, %d})",
+	      ev[0], ev[1], ev[2], ev[3]);
+	check(left > 900000000, "batch: ready pipe with 1 s leaves %lld ns (> 0.9 s)", (long long)left);
+
+	char c;
+	check(read(p[0], &c, 1) == 1, "drain the pipe");
+
+	int only_read[] = {p[0]};
+	ev[0] = SHIM_READ;
+	left = -1;
+	int64_t t0 = now_ns();
+	n = shim_select_batch(only_read, ev, 1, 20000000, &left, NULL);
+	int64_t took = now_ns() - t0;
+	check(n == 0 && ev[0] == 0 && left == 0, "batch: 20 ms on an empty pipe times out, left %lld ns, ev %d",
+	      (long long)left, ev[0]);
+	check(took >= 20000000, "batch: the 20 ms timeout really waited (%lld ns)", (long long)took);
+
+	/* A socket with data is readable and writable: both bits in one entry. */
+	int sv[2];
+	check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && write(sv[0], "z", 1) == 1,
+	      "socketpair with one byte in flight");
+	ev[0] = SHIM_READ | SHIM_WRITE | SHIM_EXCEPT;
+	n = shim_select_batch(&sv[1], ev, 1, 0, NULL, NULL);
+	check(n == 2 && ev[0] == (SHIM_READ | SHIM_WRITE), "batch: one entry reports R|W together (n=%d, ev=%d)", n,
+	      ev[0]);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Out of range: -ERANGE, the index, ev untouched, and no select (a 1 s wait would show). */
+	int cases[][3] = {{p[0], 1024, p[1]}, {-1, p[0], p[1]}};
+	int want_bad[] = {1, 0};
+	for (int k = 0; k < 2; k++) {
+		memcpy(ev, (uint8_t[]){SHIM_READ, SHIM_READ, SHIM_WRITE}, 3);
+		bad = -1;
+		left = -7;
+		t0 = now_ns();
+		n = shim_select_batch(cases[k], ev, 3, 1000000000, &left, &bad);
+		took = now_ns() - t0;
+		check(n == -ERANGE && bad == want_bad[k], "batch with fd %d: -ERANGE at index %d (got %d at %d)",
+		      cases[k][want_bad[k]], want_bad[k], n, bad);
+		check(ev[0] == SHIM_READ && ev[1] == SHIM_READ && ev[2] == SHIM_WRITE && left == -7,
+		      "batch with fd %d: ev and left_ns untouched", cases[k][want_bad[k]]);
+		check(took < 100000000, "batch with fd %d: returned without waiting (%lld ns)", cases[k][want_bad[k]],
+		      (long long)took);
+	}
+}
+
+int main(void)
+{
+	int p[2];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_fd_macros();
+	test_timeval();
+	if (pipe(p) != 0) {
+		perror("pipe");
+		return 1;
+	}
+	test_select(p);
+	test_batch(p);
+	close(p[0]);
+	close(p[1]);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
