@@ -80,6 +80,16 @@ def parse_addr(text):
     return family, sockaddr
 
 
+def parse_bool(text):
+    """Go's flag spelling of a boolean: -nodelay=false, -nodelay=0, ..."""
+    value = text.lower()
+    if value in ('1', 't', 'true'):
+        return True
+    if value in ('0', 'f', 'false'):
+        return False
+    raise argparse.ArgumentTypeError('want true or false, not %r' % text)
+
+
 def main():
     global VERBOSE
     parser = argparse.ArgumentParser(description='select.select echo server')
@@ -90,6 +100,11 @@ def main():
     parser.add_argument('-recv-size', dest='recv_size', type=int,
                         default=65536,
                         help='bytes per recv (default %(default)s; the post used 1024)')
+    parser.add_argument('-nodelay', type=parse_bool, nargs='?', const=True,
+                        default=True,
+                        help='set TCP_NODELAY on clients (default true; '
+                             '-nodelay=false with -recv-size 1024 is the post '
+                             'exactly, 40 ms Nagle stalls included)')
     args = parser.parse_args()
     VERBOSE = args.v
     if args.recv_size <= 0:
@@ -211,7 +226,8 @@ def main():
             connection.setblocking(False)
             # Echoes are small writes waiting on a reply; Nagle would hold
             # them back until the peer's (delayed) ACK.
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if args.nodelay:
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Add the client to the watched list; select fires when it sends
             inputs.append(connection)
             # Give the connection a queue for data we want to send
