@@ -38,10 +38,10 @@ $(BIN)/selectshim-test: csrc/selectshim_test.c $(SHIM)
 	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) csrc/selectshim_test.c csrc/selectshim.c -o $@
 
 # The conformance suite and the bench smoke test use the binaries just built.
+# -p 1: the conformance suite times shutdowns and idle CPU, so packages run
+# one at a time and the others do not steal its two cores.
 test: all test-c test-py
 	$(GO) vet ./...
-	# -p 1: the conformance suite times shutdowns and idle CPU; packages run one
-# at a time so the others do not steal its two cores.
 	SELECTC_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -p 1 -timeout 15m ./...
 
 test-c: $(BIN)/selectshim-test

@@ -236,7 +236,7 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 	l->running = 1;
 	l->owner = pthread_self();
 	for (;;) {
-		if (0)
+		if (atomic_exchange(&l->stop, 0))
 			break;
 		/* select(2) overwrites its sets: work on copies of the masters. */
 		memcpy(sets, l->master, sizeof sets);
