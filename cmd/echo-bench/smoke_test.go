@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs the whole of echo-bench on two real servers and two cells
+// and checks every output names those cells with zero errors.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bin := serverBin(t, "c", "go-select")
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := realMain([]string{
+		"-servers", "c,go-select", "-conns", "1,10", "-sizes", "64", "-idle", "0",
+		"-rounds", "1", "-warmup", "200ms", "-duration", "800ms",
+		"-no-pin", "-bin", bin, "-out", out, "-seed", "7",
+	}, &stdout, &stderr)
+	t.Logf("echo-bench took %v", time.Since(start))
+	if code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+
+	md := stdout.String()
+	for _, want := range []string{"## conns=1, size=64 B", "## conns=10, size=64 B", "| c | ", "| go-select | ",
+		"Errors: 0", "FORTIFY in force", "__USE_FORTIFY_LEVEL"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if file, err := os.ReadFile(filepath.Join(out, "report.md")); err != nil || string(file) != md {
+		t.Errorf("report.md differs from stdout (err %v)", err)
+	}
+
+	var res Results
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Samples) != 4 {
+		t.Fatalf("%d samples, want 4 (2 servers × 2 cells)", len(res.Samples))
+	}
+	seen := map[string]bool{}
+	for _, s := range res.Samples {
+		seen[s.Server+"/"+s.Cell.Key()] = true
+		if s.Errors != 0 || s.Echoes < 100 || s.EchoesPerSec <= 0 || s.P50us <= 0 || s.P99us < s.P50us || s.PeakRSS == 0 {
+			t.Errorf("implausible sample %+v", s)
+		}
+		if s.WindowSec < 0.7 || s.WindowSec > 2 {
+			t.Errorf("%s %s: window %.2fs, want ~0.8s", s.Server, s.Cell, s.WindowSec)
+		}
+	}
+	for _, k := range []string{"c/conns=1/size=64", "c/conns=10/size=64", "go-select/conns=1/size=64", "go-select/conns=10/size=64"} {
+		if !seen[k] {
+			t.Errorf("no sample for %s", k)
+		}
+	}
+	if len(res.Summary) != 4 {
+		t.Fatalf("%d summaries, want 4", len(res.Summary))
+	}
+	for _, s := range res.Summary {
+		if s.EchoesRatio == nil || s.EchoesRatio.N != 1 {
+			t.Errorf("%s %s: ratio %+v", s.Server, s.Cell, s.EchoesRatio)
+		} else if s.Server == "c" && s.EchoesRatio.Median != 1 {
+			t.Errorf("c against itself: %v", s.EchoesRatio.Median)
+		}
+	}
+	if res.Env.Kernel == "" || res.Env.Go == "" || res.Env.NoFileClient == "" {
+		t.Errorf("environment header incomplete: %+v", res.Env)
+	}
+
+	bench, err := os.ReadFile(filepath.Join(out, "bench.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^BenchmarkEcho/server=(c|go-select)/conns=(1|10)/size=64 \t \d+ \t [\d.]+ ns/op \t [\d.]+ echoes/s \t .* us-cpu/echo`)
+	if n := len(line.FindAll(bench, -1)); n != 4 {
+		t.Errorf("%d benchmark lines, want 4:\n%s", n, bench)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "results.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != 5 {
+		t.Errorf("results.csv: %v\n%s", err, csv)
+	}
+	for _, f := range []string{"echoes-per-s_size64.svg", "echoes-per-s_size64.png", "server-cpu-per-echo_size64.svg", "server-cpu-per-echo_size64.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("chart %s: %v", f, err)
+		}
+	}
+}
