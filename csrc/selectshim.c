@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 static inline int fd_in_range(int fd)
 {
@@ -70,15 +71,14 @@ int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
                       int64_t *left_ns, int *bad)
 {
-	fd_set sets[3];
+	fd_set r, w, e;
 	int nfds = 0;
 
 	if (n < 0)
 		return -EINVAL;
-
-	FD_ZERO(&sets[0]);
-	FD_ZERO(&sets[1]);
-	FD_ZERO(&sets[2]);
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&e);
 	for (int i = 0; i < n; i++) {
 		int fd = fds[i];
 		if (!fd_in_range(fd)) {
@@ -86,9 +86,12 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
 				*bad = i;
 			return -ERANGE;
 		}
-		for (int k = 0; k < 3; k++)
-			if (ev[i] & (1 << k))
-				FD_SET(fd, &sets[k]);
+		if (ev[i] & SHIM_READ)
+			FD_SET(fd, &r);
+		if (ev[i] & SHIM_WRITE)
+			FD_SET(fd, &w);
+		if (ev[i] & SHIM_EXCEPT)
+			FD_SET(fd, &e);
 		if (fd >= nfds)
 			nfds = fd + 1;
 	}
@@ -98,18 +101,25 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
 		tv = shim_timeval_from_ns(timeout_ns);
 		tvp = &tv;
 	}
-	int ready = select(nfds, &sets[0], &sets[1], &sets[2], tvp);
+	int ready = select(nfds, &r, &w, &e, tvp);
 	if (ready < 0)
 		return -errno;
 	if (tvp && left_ns)
 		*left_ns = timeval_ns(tvp);
 
-	/* On a timeout the kernel has cleared all three sets, so every entry reads 0. */
+	if (ready == 0) { /* timed out: nothing is ready */
+		memset(ev, 0, (size_t)n);
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
-		uint8_t got = 0;
-		for (int k = 0; k < 3; k++)
-			if ((ev[i] & (1 << k)) && FD_ISSET(fds[i], &sets[k]))
-				got |= (uint8_t)(1 << k);
+		int fd = fds[i];
+		uint8_t want = ev[i], got = 0;
+		if ((want & SHIM_READ) && FD_ISSET(fd, &r))
+			got |= SHIM_READ;
+		if ((want & SHIM_WRITE) && FD_ISSET(fd, &w))
+			got |= SHIM_WRITE;
+		if ((want & SHIM_EXCEPT) && FD_ISSET(fd, &e))
+			got |= SHIM_EXCEPT;
 		ev[i] = got;
 	}
 	return ready;

@@ -26,15 +26,13 @@ type batch struct {
 // tests read it to prove a retry happened.
 var eintrRetries atomic.Int64
 
-func (b *batch) reset() {
-	b.fds = b.fds[:0]
-	b.ev = b.ev[:0]
-}
-
-// add appends one entry; fd has been range checked by the caller.
-func (b *batch) add(fd int, ev C.uint8_t) {
-	b.fds = append(b.fds, C.int(fd))
-	b.ev = append(b.ev, ev)
+// resize makes room for n entries, reusing the memory of earlier calls.
+func (b *batch) resize(n int) {
+	if cap(b.fds) < n {
+		b.fds = make([]C.int, n)
+		b.ev = make([]C.uint8_t, n)
+	}
+	b.fds, b.ev = b.fds[:n], b.ev[:n]
 }
 
 // wait runs the batch until something is ready or timeout passes (negative:

@@ -62,27 +62,30 @@ type Selector[T Filer] struct {
 
 // Select is the package-level Select, reusing s's memory; see there.
 func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
-	s.b.reset()
-	for i, list := range [3][]T{rlist, wlist, xlist} {
-		if len(list) > FdSetSize {
-			return nil, nil, nil, fmt.Errorf("select: %d descriptors in %s: %w", len(list), listNames[i], ErrTooManyFds)
+	lists := [3][]T{rlist, wlist, xlist}
+	s.b.resize(len(rlist) + len(wlist) + len(xlist))
+	fds, evs := s.b.fds, s.b.ev // locals: the compiler keeps them in registers
+	i := 0
+	for k := range lists {
+		if len(lists[k]) > FdSetSize {
+			return nil, nil, nil, fmt.Errorf("select: %d descriptors in %s: %w", len(lists[k]), listNames[k], ErrTooManyFds)
 		}
-		for _, f := range list {
+		bit := C.uint8_t(1 << k)
+		for _, f := range lists[k] {
 			fd := int(f.Fd())
-			if err := checkFd("select", fd); err != nil {
-				return nil, nil, nil, err
+			if uint(fd) >= uint(FdSetSize) {
+				return nil, nil, nil, checkFd("select", fd)
 			}
-			s.b.add(fd, C.uint8_t(1<<i))
+			fds[i], evs[i] = C.int(fd), bit
+			i++
 		}
 	}
 	if err := s.b.wait(timeout); err != nil {
 		return nil, nil, nil, err
 	}
-	s.r, s.w, s.x = s.r[:0], s.w[:0], s.x[:0]
-	ev := s.b.ev
-	s.r, ev = collect(s.r, rlist, ev)
-	s.w, ev = collect(s.w, wlist, ev)
-	s.x, _ = collect(s.x, xlist, ev)
+	s.r, evs = collect(s.r[:0], rlist, evs)
+	s.w, evs = collect(s.w[:0], wlist, evs)
+	s.x, _ = collect(s.x[:0], xlist, evs)
 	return s.r, s.w, s.x, nil
 }
 
@@ -94,10 +97,11 @@ func collect[T any](dst, list []T, ev []C.uint8_t) ([]T, []C.uint8_t) {
 	if dst == nil {
 		dst = []T{} // "nothing ready" is an empty list, as in Python, not nil
 	}
-	for i, f := range list {
+	ev = ev[:len(list):len(ev)] // one bounds check here, none in the loop
+	for i := range list {
 		if ev[i] != 0 {
-			dst = append(dst, f)
+			dst = append(dst, list[i])
 		}
 	}
-	return dst, ev[len(list):]
+	return dst, ev[len(list):cap(ev)]
 }

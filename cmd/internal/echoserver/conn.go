@@ -45,7 +45,7 @@ func (c *Conn) Pending() int { return len(c.pending) - c.sent }
 // of the connection (its queue may still need flushing); any other error
 // means the connection is broken and should be closed.
 func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
-	n, err := unix.Read(c.Fd, buf)
+	n, err := rawRead(c.Fd, buf)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return 0, 0, nil // readiness was stale; select will say again
@@ -84,7 +84,7 @@ func (c *Conn) Flush() (sent int, err error) {
 func (c *Conn) write(b []byte) (int, error) {
 	total := 0
 	for total < len(b) {
-		n, err := unix.Write(c.Fd, b[total:])
+		n, err := rawWrite(c.Fd, b[total:])
 		switch {
 		case err == unix.EINTR:
 			continue
