@@ -13,6 +13,12 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Icsrc
 CFLAGS  ?= -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
+# selectc compiles csrc/*.c through one-line #includes, and the go command's
+# cache does not look at included files: a fingerprint of csrc/ in the cgo
+# flags makes it rebuild when they change.
+export CGO_CFLAGS ?= -O2 -g
+CGO_CFLAGS += -DSELECTC_CSRC_SUM=$(shell cat csrc/*.c csrc/*.h | cksum | cut -d' ' -f1)
+
 GO_PROGS := echo-server echo-client echo-go echo-bench
 C_PROGS  := $(BIN)/echo-server-c $(BIN)/echo-server-c-asan $(BIN)/selectshim-test
 SHIM     := csrc/selectshim.c csrc/selectshim.h

@@ -82,8 +82,9 @@ int selectloop_fds(selectloop *l, int *out);
  * 0 at once. */
 int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch);
 
-/* selectloop_stop makes a running or the next selectloop_run return 0. It is
- * async-signal-safe and may be called from any thread. */
+/* selectloop_stop makes a running or the next selectloop_run return 0. It
+ * never waits for the registry lock, so it is prompt from any thread while
+ * the loop dispatches. */
 void selectloop_stop(selectloop *l);
 
 /* selectloop_clear_stop withdraws a stop request that no run consumed. */

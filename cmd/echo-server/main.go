@@ -34,6 +34,8 @@ func main() {
 	switch *mode {
 	case "select":
 		err = echoserver.NewSelectLoop(cmd.Config, &selectc.Selector[selectc.FD]{}, ln).Serve(ctx)
+	case "reactor":
+		err = serveReactor(ctx, cmd.Config, ln)
 	default:
 		err = fmt.Errorf("unknown -mode %q (want select or reactor)", *mode)
 	}

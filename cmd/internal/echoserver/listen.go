@@ -73,6 +73,31 @@ func acceptOne(ln int) (*Conn, error) {
 	return &Conn{Fd: fd, Peer: peer}, nil
 }
 
+// AcceptAll accepts from the non-blocking listener ln until its queue is
+// empty, handing each new connection to add: one accept per readiness, as
+// in the post, drops connections under a burst. A connection refused for
+// its descriptor (>= FD_SETSIZE) or any other accept error is logged and
+// skipped. It returns false when accept ran out of descriptors (EMFILE,
+// ENFILE), logged too: the caller rests the listener for AcceptBackoff,
+// since it stays readable and would make the loop spin.
+func (cfg *Config) AcceptAll(ln int, add func(*Conn)) bool {
+	for {
+		c, err := acceptOne(ln)
+		switch {
+		case err == errAgain:
+			return true
+		case outOfFds(err):
+			cfg.Log.Error("accept: out of descriptors, resting the listener", "err", err, "for", AcceptBackoff)
+			return false
+		case err != nil:
+			cfg.Log.Warn("accept", "err", err)
+			continue
+		}
+		cfg.verbose("connection from", "peer", c.Peer)
+		add(c)
+	}
+}
+
 // outOfFds reports whether err means the process or system fd table is full.
 func outOfFds(err error) bool {
 	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)

@@ -168,27 +168,18 @@ func (s *SelectLoop) drop(c *Conn) {
 	c.Close()
 }
 
-// acceptAll accepts until the listener's queue is empty: one accept per
-// round, as in the post, drops connections under a burst.
+// acceptAll accepts every waiting connection into inputs, or rests the
+// listener when descriptors ran out.
 func (s *SelectLoop) acceptAll() {
-	for {
-		c, err := acceptOne(int(s.ln))
-		switch {
-		case err == errAgain:
-			return
-		case outOfFds(err):
-			s.cfg.Log.Error("accept: out of descriptors, resting the listener", "err", err, "for", AcceptBackoff)
-			s.resting = time.Now().Add(AcceptBackoff)
-			s.inputs = toggle(s.inputs, s.ln, false)
-			return
-		case err != nil:
-			s.cfg.Log.Warn("accept", "err", err)
-			continue
-		}
-		s.cfg.verbose("connection from", "peer", c.Peer)
-		s.conns[c.Fd] = c
-		s.inputs, c.reading = append(s.inputs, selectc.FD(c.Fd)), true
+	if !s.cfg.AcceptAll(int(s.ln), s.add) {
+		s.resting = time.Now().Add(AcceptBackoff)
+		s.inputs = toggle(s.inputs, s.ln, false)
 	}
+}
+
+func (s *SelectLoop) add(c *Conn) {
+	s.conns[c.Fd] = c
+	s.inputs, c.reading = append(s.inputs, selectc.FD(c.Fd)), true
 }
 
 // timeout is Forever unless the listener is resting.
