@@ -15,6 +15,17 @@
 //
 // Select crosses into C once per call, however many descriptors it watches:
 // the three fd_sets are built, selected on and read back in a single C call.
+// [Loop] turns the design inside out: the loop runs in C and calls a Go
+// [Handler] per ready descriptor.
+//
+// A select that blocks holds its goroutine's P, as any cgo call does. When no
+// other P is idle (GOMAXPROCS=1), the runtime's sysmon takes the P back from
+// any call lasting more than 20 µs and hands it to another thread, which
+// wakes, finds nothing to run and sleeps again: two extra thread switches per
+// blocking select. A server loop built on Select does better with one P to
+// spare (GOMAXPROCS >= 2, which costs no CPU when nothing else runs) and an
+// occasional runtime.Gosched, so sysmon does not take the loop for a
+// goroutine that has hogged its P for 10 ms; cmd/echo-server does both.
 //
 // The package requires cgo; a build with CGO_ENABLED=0 fails at compile time.
 package selectc

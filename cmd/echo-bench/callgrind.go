@@ -100,7 +100,9 @@ var errNoControl = errors.New("callgrind_control failed")
 // preemption signals only add noise to the counts.
 func callgrindSpec(ctx context.Context, valgrind string, s server, outFile string) serverproc.Spec {
 	sp := s.Spec
-	args := append([]string{"--tool=callgrind", "--callgrind-out-file=" + outFile, realInterpreter(ctx, sp.Path)}, sp.Args...)
+	args := append([]string{"--tool=callgrind", "--callgrind-out-file=" + outFile,
+		"--compress-strings=no", "--compress-pos=no", // so each dump reads on its own in callgrind_annotate
+		realInterpreter(ctx, sp.Path)}, sp.Args...)
 	env := append([]string(nil), sp.Env...)
 	if strings.HasPrefix(s.Name, "go-") {
 		env = append(env, "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")

@@ -19,6 +19,7 @@ import (
 func main() {
 	cmd := echoserver.NewCommand(flag.CommandLine)
 	engine := flag.String("engine", "net", "`net`: goroutine per connection; unix: select loop on x/sys/unix.Select")
+	cmd.SpareP(flag.CommandLine) // applied by -engine=unix only: net's goroutines never block a P in a system call
 	flag.Parse()
 	ctx, stop := cmd.Context()
 	defer stop()
@@ -29,6 +30,7 @@ func main() {
 	case "net":
 		err = serveNet(ctx, cmd.Addr, cmd.Config)
 	case "unix":
+		cmd.ApplyMinProcs()
 		var ln int
 		if ln, err = echoserver.Listen(ctx, cmd.Addr); err == nil {
 			err = echoserver.NewSelectLoop(cmd.Config, &unixSelector{}, ln).Serve(ctx)

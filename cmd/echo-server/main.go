@@ -22,7 +22,9 @@ import (
 func main() {
 	cmd := echoserver.NewCommand(flag.CommandLine)
 	mode := flag.String("mode", "select", "`select`: the post's loop in Go; reactor: the loop in C calling Go handlers")
+	cmd.SpareP(flag.CommandLine)
 	flag.Parse()
+	cmd.ApplyMinProcs()
 	ctx, stop := cmd.Context()
 	defer stop()
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -15,8 +16,9 @@ const DefaultAddr = "localhost:8090"
 // Command is what every Go echo server's main shares: the -addr and -v
 // flags, a logger on stderr, and a context ended by SIGINT or SIGTERM.
 type Command struct {
-	Addr   string
-	Config Config
+	Addr     string
+	Config   Config
+	MinProcs int
 }
 
 // NewCommand registers -addr and -v on fs.
@@ -26,6 +28,26 @@ func NewCommand(fs *flag.FlagSet) *Command {
 	fs.BoolVar(&c.Config.Verbose, "v", false, "log every event, as the seed post prints them")
 	c.Config.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	return c
+}
+
+// SpareP registers -min-procs on fs, for the servers whose loop blocks in
+// select(2): the runtime counts a goroutine in a system call or a cgo call
+// as holding its P, and when no other P is idle, sysmon takes the P back
+// from any call lasting over 20 µs and hands it to another thread, which
+// spins, finds nothing to do and sleeps — two thread switches and a
+// scheduler round for every blocking select. One idle P spare stops that.
+// It gives the process no more CPU than its affinity mask allows: Ps are
+// not CPUs.
+func (c *Command) SpareP(fs *flag.FlagSet) {
+	fs.IntVar(&c.MinProcs, "min-procs", 2, "raise GOMAXPROCS to at least `N`, so a select blocked in C does not cost a P hand-off")
+}
+
+// ApplyMinProcs raises GOMAXPROCS to -min-procs, if it is lower.
+func (c *Command) ApplyMinProcs() {
+	if had := runtime.GOMAXPROCS(0); had < c.MinProcs {
+		runtime.GOMAXPROCS(c.MinProcs)
+		c.Config.Log.Debug("GOMAXPROCS raised", "from", had, "to", c.MinProcs)
+	}
 }
 
 // Context returns a context that ends on SIGINT or SIGTERM.
