@@ -174,7 +174,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		} else {
 			clientCores, serverCPU = 1, o.serverCPU
 			measured = []int{o.clientCPU, o.serverCPU}
-			pinning = fmt.Sprintf("load generator on CPU %d (GOMAXPROCS=1), servers on CPU %d; Go servers GOMAXPROCS=1; go-net-default unpinned with default GOMAXPROCS",
+			pinning = fmt.Sprintf("load generator on CPU %d (GOMAXPROCS=1), servers on CPU %d; Go servers GOMAXPROCS=1, which the select-loop ones (go-select, go-reactor, go-unix) raise to 2 by their -min-procs default: a spare P for the blocked select, still one CPU; go-net-default unpinned with default GOMAXPROCS",
 				o.clientCPU, o.serverCPU)
 		}
 	}

@@ -28,7 +28,8 @@ type server struct {
 var defaultServers = []string{"c", "go-select", "go-reactor", "go-net", "go-unix", "go-net-default", "py"}
 
 // resolveServers turns names into servers with binaries from binDir. Go
-// servers run with GOMAXPROCS=1 so every like-for-like row has one core;
+// servers run with GOMAXPROCS=1 so every like-for-like row has one core (the
+// select-loop servers add a spare P themselves, see echo-server -min-procs);
 // go-net-default is go-net as users get it: default GOMAXPROCS, unpinned.
 func resolveServers(names []string, binDir, repoRoot string, serverCPU int) ([]server, error) {
 	specs := serverproc.Specs(binDir, repoRoot)
