@@ -20,12 +20,14 @@
 //
 // A select that blocks holds its goroutine's P, as any cgo call does. When no
 // other P is idle (GOMAXPROCS=1), the runtime's sysmon takes the P back from
-// any call lasting more than 20 µs and hands it to another thread, which
-// wakes, finds nothing to run and sleeps again: two extra thread switches per
-// blocking select. A server loop built on Select does better with one P to
-// spare (GOMAXPROCS >= 2, which costs no CPU when nothing else runs) and an
-// occasional runtime.Gosched, so sysmon does not take the loop for a
-// goroutine that has hogged its P for 10 ms; cmd/echo-server does both.
+// a call it finds still running after one of its ticks (20 µs and up) and
+// hands it to another thread, which wakes, finds nothing to run and sleeps
+// again. And a loop goroutine that only ever waits in select never passes
+// through the scheduler, so every 10 ms sysmon takes it for a goroutine that
+// hogs its P, preempts it and drops back to its fastest ticks. A server loop
+// built on Select does better with one P to spare (GOMAXPROCS >= 2, which
+// costs no CPU when nothing else runs) and an occasional runtime.Gosched;
+// cmd/echo-server does both, and BENCHMARKS.md measures each.
 //
 // The package requires cgo; a build with CGO_ENABLED=0 fails at compile time.
 package selectc

@@ -64,7 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("echo-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "the quick preset (make bench): conns 1,10,100,1000 × sizes 64,1024 + idle, 2 rounds, short windows")
-	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers, ","), "servers to compare (also: c-asan)")
+	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers, ","), "servers to compare (also: c-asan; go-select-1p, go-select held to one P)")
 	fs.StringVar(&o.conns, "conns", "", "active connections per cell, comma-separated (default: the preset's)")
 	fs.StringVar(&o.sizes, "sizes", "", "message sizes in bytes, comma-separated (default: the preset's)")
 	fs.IntVar(&o.idle, "idle", -1, "idle connections of the idle cell, 0 for no idle cell (default: the preset's, 900)")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ var defaultServers = []string{"c", "go-select", "go-reactor", "go-net", "go-unix
 // servers run with GOMAXPROCS=1 so every like-for-like row has one core (the
 // select-loop servers add a spare P themselves, see echo-server -min-procs);
 // go-net-default is go-net as users get it: default GOMAXPROCS, unpinned.
+// go-select-1p (on request only) is go-select held to one P, to measure what
+// the spare P saves.
 func resolveServers(names []string, binDir, repoRoot string, serverCPU int) ([]server, error) {
 	specs := serverproc.Specs(binDir, repoRoot)
 	var out []server
@@ -41,9 +44,16 @@ func resolveServers(names []string, binDir, repoRoot string, serverCPU int) ([]s
 			out = append(out, server{Name: name, Spec: sp, CPU: -1, Note: "unpinned, default GOMAXPROCS"})
 			continue
 		}
+		if name == "go-select-1p" {
+			sp, _ := serverproc.Lookup(specs, "go-select")
+			sp.Name = name
+			sp.Args = append(slices.Clone(sp.Args), "-min-procs", "1")
+			out = append(out, server{Name: name, Spec: sp, CPU: serverCPU, Env: []string{"GOMAXPROCS=1"}, Note: "no spare P"})
+			continue
+		}
 		sp, ok := serverproc.Lookup(specs, name)
 		if !ok {
-			return nil, fmt.Errorf("unknown server %q (known: %s, go-net-default)", name, specNames(specs))
+			return nil, fmt.Errorf("unknown server %q (known: %s, go-net-default, go-select-1p)", name, specNames(specs))
 		}
 		s := server{Name: name, Spec: sp, CPU: serverCPU}
 		if strings.HasPrefix(name, "go-") {
