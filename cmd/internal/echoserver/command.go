@@ -18,7 +18,7 @@ const DefaultAddr = "localhost:8090"
 type Command struct {
 	Addr     string
 	Config   Config
-	MinProcs int
+	MinProcs int // -min-procs, for the servers that call SpareP
 }
 
 // NewCommand registers -addr and -v on fs.
