@@ -28,35 +28,43 @@ type server struct {
 // measures the sanitizer, not the server.
 var defaultServers = []string{"c", "go-select", "go-reactor", "go-net", "go-unix", "go-net-default", "py"}
 
+// variant is a row that runs a base server differently.
+type variant struct {
+	name, base string
+	args       []string // added to the base's arguments
+	unpinned   bool     // any CPU, default GOMAXPROCS
+	note       string
+}
+
+// variants: go-net-default is go-net as users get it; go-select-1p (on
+// request only) is go-select held to one P, to measure what the spare P
+// saves.
+var variants = []variant{
+	{name: "go-net-default", base: "go-net", unpinned: true, note: "unpinned, default GOMAXPROCS"},
+	{name: "go-select-1p", base: "go-select", args: []string{"-min-procs", "1"}, note: "no spare P"},
+}
+
 // resolveServers turns names into servers with binaries from binDir. Go
 // servers run with GOMAXPROCS=1 so every like-for-like row has one core (the
-// select-loop servers add a spare P themselves, see echo-server -min-procs);
-// go-net-default is go-net as users get it: default GOMAXPROCS, unpinned.
-// go-select-1p (on request only) is go-select held to one P, to measure what
-// the spare P saves.
+// select-loop servers add a spare P themselves, see echo-server -min-procs).
 func resolveServers(names []string, binDir, repoRoot string, serverCPU int) ([]server, error) {
 	specs := serverproc.Specs(binDir, repoRoot)
 	var out []server
 	for _, name := range names {
-		if name == "go-net-default" {
-			sp, _ := serverproc.Lookup(specs, "go-net")
-			sp.Name = name
-			out = append(out, server{Name: name, Spec: sp, CPU: -1, Note: "unpinned, default GOMAXPROCS"})
-			continue
+		v := variant{name: name, base: name}
+		if i := slices.IndexFunc(variants, func(v variant) bool { return v.name == name }); i >= 0 {
+			v = variants[i]
 		}
-		if name == "go-select-1p" {
-			sp, _ := serverproc.Lookup(specs, "go-select")
-			sp.Name = name
-			sp.Args = append(slices.Clone(sp.Args), "-min-procs", "1")
-			out = append(out, server{Name: name, Spec: sp, CPU: serverCPU, Env: []string{"GOMAXPROCS=1"}, Note: "no spare P"})
-			continue
-		}
-		sp, ok := serverproc.Lookup(specs, name)
+		sp, ok := serverproc.Lookup(specs, v.base)
 		if !ok {
-			return nil, fmt.Errorf("unknown server %q (known: %s, go-net-default, go-select-1p)", name, specNames(specs))
+			return nil, fmt.Errorf("unknown server %q (known: %s)", name, specNames(specs))
 		}
-		s := server{Name: name, Spec: sp, CPU: serverCPU}
-		if strings.HasPrefix(name, "go-") {
+		sp.Name = name
+		sp.Args = append(slices.Clone(sp.Args), v.args...)
+		s := server{Name: name, Spec: sp, CPU: serverCPU, Note: v.note}
+		if v.unpinned {
+			s.CPU = -1
+		} else if strings.HasPrefix(name, "go-") {
 			s.Env = []string{"GOMAXPROCS=1"}
 		}
 		out = append(out, s)
@@ -68,6 +76,9 @@ func specNames(specs []serverproc.Spec) string {
 	var names []string
 	for _, s := range specs {
 		names = append(names, s.Name)
+	}
+	for _, v := range variants {
+		names = append(names, v.name)
 	}
 	return strings.Join(names, ", ")
 }
