@@ -29,5 +29,25 @@
 // costs no CPU when nothing else runs) and an occasional runtime.Gosched;
 // cmd/echo-server does both, and BENCHMARKS.md measures each.
 //
+// # Full descriptor tables
+//
+// The Go runtime opens its own poller (an epoll descriptor and an eventfd)
+// lazily, the first time any timer is armed, and dies if that fails. A
+// select server armed no timer of its own, so the first one may come from
+// the runtime itself (the GC's scavenger going to sleep) at the moment its
+// descriptor table is full: "fatal error: runtime: netpollinit failed".
+// Importing selectc makes the runtime open its poller at start-up instead,
+// so a program built on selectc survives EMFILE like a C program does.
+//
+// # Descriptors closed during a wait
+//
+// Closing a descriptor that another goroutine's select(2) is waiting on
+// does not end the wait: the kernel took its own reference to the file for
+// the length of the call, goes on watching it, and may report it ready,
+// with no error. That is select(2) itself, in C as here. Only the next call
+// sees the close: EBADF, or, if the number was reused meanwhile, the new
+// file. Take a descriptor out of every list (or off the Loop) before
+// closing it, and wake the wait if it must notice at once.
+//
 // The package requires cgo; a build with CGO_ENABLED=0 fails at compile time.
 package selectc

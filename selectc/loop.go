@@ -94,17 +94,30 @@ var (
 // Ready runs with the loop's registry locked. It may call the Loop's methods
 // itself, but must not wait for another goroutine that calls them, and must
 // not call runtime.Goexit (t.FailNow): that would unwind through C. A panic
-// in Ready stops the loop and is raised again by Run.
+// in Ready stops the loop and is raised again by Run as a *HandlerPanic,
+// which carries the handler's own stack.
 //
 // The Loop never closes a registered descriptor: its owner Unregisters it
 // first, then closes it. Unregister gives the handle back to go-pointer at
 // once, so a descriptor number and handle address reused by the next
 // connection can never reach the previous connection's handler.
+//
+// A Loop dropped without Close is closed when the garbage collector finds
+// it unreachable: its eventfd and handles are released then. Handlers that
+// refer back to their Loop keep it reachable through its registrations, so
+// such a Loop is released only by Close.
 type Loop struct {
 	c       *C.selectloop
-	running atomic.Bool  // one Run at a time, so a stop reaches only its own Run
-	handles atomic.Int64 // handles saved for this loop and not yet Unref'd
-	panicV  any          // a panic of Ready, set on the loop's goroutine during Run
+	running atomic.Bool // one Run at a time, so a stop reaches only its own Run
+	*loopState
+}
+
+// loopState is what a Loop's registrations share with it. It holds nothing
+// that leads back to the Loop, so the registrations, which go-pointer keeps
+// in a global table, never keep a forgotten Loop alive.
+type loopState struct {
+	handles  atomic.Int64  // handles saved for this loop and not yet Unref'd
+	panicked *HandlerPanic // set on the loop's goroutine during Run
 }
 
 // NewLoop returns a Loop with no descriptors registered. Its wake eventfd
@@ -115,14 +128,17 @@ func NewLoop() (*Loop, error) {
 	if c == nil {
 		return nil, os.NewSyscallError("eventfd", syscall.Errno(-cerr))
 	}
-	l := &Loop{c: c}
+	l := &Loop{c: c, loopState: &loopState{}}
 	// Close cannot free the C side: a late call on a closed Loop must still
 	// find it, and be told ErrLoopClosed. So the C side goes with the Loop,
-	// and every method keeps l alive until its C call has returned.
-	runtime.AddCleanup(l, func(c *C.selectloop) {
-		C.selectloop_close(c)
-		C.selectloop_free(c)
-	}, c)
+	// and every method keeps l alive until its C call has returned. An
+	// unreachable Loop is not running (Run holds it), so the close succeeds
+	// unless Close came first; the handles still registered go back then.
+	runtime.AddCleanup(l, func(st cleanupState) {
+		C.selectloop_close(st.c)
+		st.unrefAll(st.c)
+		C.selectloop_free(st.c)
+	}, cleanupState{c, l.loopState})
 	return l, nil
 }
 
@@ -208,8 +224,8 @@ func (l *Loop) Run(ctx context.Context) error {
 	case rc == 0:
 		return nil
 	case rc == C.SELECTLOOP_ABORTED:
-		p := l.panicV
-		l.panicV = nil
+		p := l.panicked
+		l.panicked = nil
 		if p == nil {
 			return errors.New("selectc: loop dispatched a handle go-pointer does not hold")
 		}
@@ -232,10 +248,21 @@ func (l *Loop) Close() error {
 	if rc := C.selectloop_close(l.c); rc != 0 {
 		return loopError("close", -1, rc)
 	}
-	for h := C.selectloop_pop(l.c); h != nil; h = C.selectloop_pop(l.c) {
-		l.unref(h)
-	}
+	l.unrefAll(l.c)
 	return nil
+}
+
+// cleanupState is what a Loop's cleanup needs: never the Loop itself.
+type cleanupState struct {
+	c *C.selectloop
+	*loopState
+}
+
+// unrefAll gives back every handle still in the closed registry c.
+func (st *loopState) unrefAll(c *C.selectloop) {
+	for h := C.selectloop_pop(c); h != nil; h = C.selectloop_pop(c) {
+		st.unref(h)
+	}
 }
 
 // badFds names the registered descriptors that select refused with EBADF,

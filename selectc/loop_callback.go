@@ -3,17 +3,40 @@ package selectc
 import "C"
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 	"unsafe"
 
 	pointer "github.com/mattn/go-pointer"
 )
 
-// registration is what a handle stands for: the handler, and the loop that
-// must hear of its panic.
+// registration is what a handle stands for: the handler, and the state of
+// the loop that must hear of its panic.
 type registration struct {
-	loop *Loop
+	loop *loopState
 	h    Handler
+}
+
+// HandlerPanic is what Loop.Run panics with when a Handler's Ready
+// panicked. Run can raise the panic only after the C loop has unwound, by
+// which time the handler's frames are gone from the stack; HandlerPanic
+// keeps them, and its Error, which a crash report prints, shows them.
+type HandlerPanic struct {
+	Fd    int    // the descriptor whose handler panicked
+	Value any    // what the handler panicked with
+	Stack []byte // the handler's goroutine stack at the panic
+}
+
+// Error names the descriptor and the value, followed by the handler's stack.
+func (p *HandlerPanic) Error() string {
+	return fmt.Sprintf("selectc: Handler.Ready for fd %d panicked: %v\n\nthe handler's stack:\n%s", p.Fd, p.Value, p.Stack)
+}
+
+// Unwrap returns the handler's panic value when it is an error.
+func (p *HandlerPanic) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
 }
 
 // liveHandles counts the handles of every Loop saved with pointer.Save and
@@ -22,18 +45,18 @@ var liveHandles atomic.Int64
 
 // save gives h a handle C may keep: a malloc'd address go-pointer maps back
 // to the registration.
-func (l *Loop) save(h Handler) unsafe.Pointer {
+func (st *loopState) save(h Handler) unsafe.Pointer {
 	liveHandles.Add(1)
-	l.handles.Add(1)
-	return pointer.Save(&registration{loop: l, h: h})
+	st.handles.Add(1)
+	return pointer.Save(&registration{loop: st, h: h})
 }
 
 // unref releases a handle the C registry has given up. It is called exactly
 // once per handle: only the one caller that took it out of the registry, or
 // that failed to put it in, holds it.
-func (l *Loop) unref(p unsafe.Pointer) {
+func (st *loopState) unref(p unsafe.Pointer) {
 	pointer.Unref(p)
-	l.handles.Add(-1)
+	st.handles.Add(-1)
 	liveHandles.Add(-1)
 }
 
@@ -53,7 +76,7 @@ func selectcLoopDispatch(handle unsafe.Pointer, fd, ev C.int) (stop C.int) {
 	// registry's lock.
 	defer func() {
 		if p := recover(); p != nil {
-			reg.loop.panicV = p
+			reg.loop.panicked = &HandlerPanic{Fd: int(fd), Value: p, Stack: debug.Stack()}
 			stop = 1
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -533,14 +534,19 @@ func TestLoopHandlerPanicIsRaisedByRun(t *testing.T) {
 	l := newLoop(t)
 	p := newPipe(t)
 	p.fill(t)
-	if err := l.Register(p.r, Read, handlerFunc(func(int, Events) { panic("boom") })); err != nil {
+	if err := l.Register(p.r, Read, panickyHandler{}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, _ := runCtx(t)
 	func() {
 		defer func() {
-			if got := recover(); got != "boom" {
-				t.Fatalf("recovered %v, want boom", got)
+			got, ok := recover().(*HandlerPanic)
+			if !ok || got.Value != "boom" || got.Fd != p.r {
+				t.Fatalf("recovered %#v, want a *HandlerPanic for fd %d with boom", got, p.r)
+			}
+			// The crash report must lead to the handler, not only to Run.
+			if msg := got.Error(); !strings.Contains(msg, "panickyHandler.Ready") || !strings.Contains(msg, "boom") {
+				t.Fatalf("the panic's report does not name the handler:\n%s", msg)
 			}
 		}()
 		l.Run(ctx)
@@ -554,6 +560,11 @@ func TestLoopHandlerPanicIsRaisedByRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// panickyHandler panics in Ready, under a name the crash report must show.
+type panickyHandler struct{}
+
+func (panickyHandler) Ready(int, Events) { panic("boom") }
 
 func TestLoopRunAndCloseWhileRunning(t *testing.T) {
 	l := newLoop(t)

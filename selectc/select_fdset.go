@@ -17,7 +17,10 @@ import (
 // bits left set across the three sets, which it rewrites to hold only the
 // ready descriptors.
 //
-// Any set may be nil. A nil timeout blocks; a zero Timeval polls. On return
+// Any set may be nil. A nil timeout blocks; a zero Timeval polls; a Timeval
+// with a negative field or Usec >= 1000000 is refused with an error wrapping
+// ErrTimeval (glibc would truncate tv_usec to 32 bits and wait the wrong
+// time) before the kernel is called. On return
 // *timeout holds the time the kernel did not use: this is libc's select on
 // Linux, so it is the same on every architecture (x/sys/unix's Select leaves
 // that to the architecture's syscall).
@@ -32,6 +35,9 @@ func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) 
 	var tv C.struct_timeval
 	var tvp *C.struct_timeval
 	if timeout != nil {
+		if err := timeout.check(); err != nil {
+			return 0, err
+		}
 		tv.tv_sec = C.time_t(timeout.Sec)
 		tv.tv_usec = C.suseconds_t(timeout.Usec)
 		tvp = &tv

@@ -5,29 +5,84 @@ package selectc
 */
 import "C"
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
 
 // Timeval is C's struct timeval: the timeout of select(2), in seconds and
 // microseconds.
 type Timeval struct {
-	Sec  int64 // seconds
+	Sec  int64 // seconds, 0 or more
 	Usec int64 // microseconds, 0 through 999999
 }
 
+// ErrTimeval is wrapped by the error for a Timeval that select(2) would
+// refuse or misread: a negative field, or Usec of a second or more (glibc
+// keeps only the low 32 bits of tv_usec, so 1<<32 µs would silently poll).
+var ErrTimeval = errors.New("timeval out of range (want Sec >= 0 and 0 <= Usec <= 999999)")
+
 // NewTimeval converts d to a Timeval, rounding up to whole microseconds so
 // that a positive timeout never turns into a poll. A negative d gives the
-// zero Timeval (a poll); to block, pass a nil *Timeval to SelectFdSet.
+// zero Timeval (a poll); to block, pass a nil *Timeval to SelectFdSet. Every
+// Duration fits, math.MaxInt64 included.
 func NewTimeval(d time.Duration) Timeval {
 	if d <= 0 {
 		return Timeval{}
 	}
-	us := int64((d + time.Microsecond - 1) / time.Microsecond)
-	return Timeval{Sec: us / 1e6, Usec: us % 1e6}
+	us := d / time.Microsecond // not (d + 999) / 1000: that overflows near MaxInt64
+	if d%time.Microsecond != 0 {
+		us++
+	}
+	return Timeval{Sec: int64(us / 1e6), Usec: int64(us % 1e6)}
 }
 
-// Duration returns tv as a time.Duration.
+// Duration returns tv as a time.Duration, saturating at the largest (or
+// smallest) Duration when tv does not fit in one. Usec is taken as given,
+// even out of range.
 func (tv Timeval) Duration() time.Duration {
-	return time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond
+	// Carry whole seconds out of Usec, then give both parts one sign, so
+	// each step can be checked for overflow on its own.
+	sec, usec := tv.Sec, tv.Usec%1e6
+	carry := tv.Usec / 1e6
+	switch {
+	case carry > 0 && sec > math.MaxInt64-carry:
+		return math.MaxInt64
+	case carry < 0 && sec < math.MinInt64-carry:
+		return math.MinInt64
+	}
+	sec += carry
+	if sec > 0 && usec < 0 {
+		sec, usec = sec-1, usec+1e6
+	} else if sec < 0 && usec > 0 {
+		sec, usec = sec+1, usec-1e6
+	}
+	const maxSec = math.MaxInt64 / int64(time.Second)
+	switch {
+	case sec > maxSec:
+		return math.MaxInt64
+	case sec < -maxSec:
+		return math.MinInt64
+	}
+	d, u := sec*int64(time.Second), usec*int64(time.Microsecond) // |u| < 1 s
+	switch {
+	case u > 0 && d > math.MaxInt64-u:
+		return math.MaxInt64
+	case u < 0 && d < math.MinInt64-u:
+		return math.MinInt64
+	}
+	return time.Duration(d + u)
+}
+
+// check returns an error wrapping ErrTimeval unless select(2) reads tv as
+// written. A huge Sec is fine: the kernel saturates its deadline.
+func (tv Timeval) check() error {
+	if tv.Sec < 0 || tv.Usec < 0 || tv.Usec >= 1e6 {
+		return fmt.Errorf("select: timeval {Sec: %d, Usec: %d}: %w", tv.Sec, tv.Usec, ErrTimeval)
+	}
+	return nil
 }
 
 // cTimevalFromNs is the C shim's own duration-to-timeval conversion, which
