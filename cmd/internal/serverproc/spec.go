@@ -13,32 +13,74 @@ import (
 	"path/filepath"
 )
 
-// Spec says how to run one echo server. Start appends "-addr HOST:PORT"
-// (and "-v" before it when asked) after Args.
+// Engine is the readiness mechanism a server waits on.
+type Engine string
+
+const (
+	// EngineSelect servers wait in select(2): they cannot watch a descriptor
+	// at or above FD_SETSIZE, and they see TCP urgent data as an exceptional
+	// condition.
+	EngineSelect Engine = "select"
+	// EngineEpoll servers (Go's net package) have neither limit nor
+	// exceptional conditions: the kernel drops an urgent byte from the
+	// stream they read.
+	EngineEpoll Engine = "epoll"
+)
+
+// Spec describes one echo server: this table is the one place that says
+// what each server is, and the conformance suite, echo-bench and its
+// callgrind mode read it. Start appends "-addr HOST:PORT" (and "-v" before
+// it when asked) after Args.
 type Spec struct {
-	Name string   // short name used in test and benchmark names: "c", "go-net", ...
-	Path string   // program to execute: an absolute binary path, or "python3"
-	Args []string // arguments that select the server, before the common flags
-	Env  []string // extra environment, KEY=VALUE, on top of the parent's
+	Name   string   // short name used in test and benchmark names: "c", "go-net", ...
+	Lang   string   // "C", "Go" or "Python"
+	Source string   // where its loop lives, relative to the repo root
+	Path   string   // program to execute: an absolute binary path, or "python3"
+	Args   []string // arguments that select the server, before the common flags
+	Env    []string // extra environment, KEY=VALUE, on top of the parent's
+	Engine Engine   // what it waits on
+	Cgo    bool     // the binary links cgo (runtime/cgo)
+	// SpareP: a Go select loop that raises GOMAXPROCS to 2 by its
+	// -min-procs default, so a select blocked in the kernel costs no P
+	// hand-off (cmd/internal/echoserver/command.go says why).
+	SpareP bool
+	Note   string // one line for tables: how it is built and what it shows
+	// Sanitized: built with ASan/UBSan to find memory errors; its timings
+	// measure the sanitizer, so the benchmark leaves it out by default.
+	Sanitized bool
 }
+
+// Go reports whether the server runs on the Go runtime.
+func (s Spec) Go() bool { return s.Lang == "Go" }
 
 // Specs lists every echo server of the project, in a fixed order, with
 // binaries taken from binDir and the Python server from repoRoot.
 func Specs(binDir, repoRoot string) []Spec {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	return []Spec{
-		{Name: "c", Path: bin("echo-server-c")},
-		{Name: "c-asan", Path: bin("echo-server-c-asan"), Env: []string{
+		{Name: "c", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c"), Engine: EngineSelect,
+			Note: "the C prototype on csrc/selectshim.c"},
+		{Name: "c-asan", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c-asan"), Engine: EngineSelect, Env: []string{
 			// A leak or error report must fail the run, and the report must
-			// reach the captured stderr rather than a file.
-			"ASAN_OPTIONS=abort_on_error=0:exitcode=23:detect_leaks=1",
+			// reach the captured stderr rather than a file. A small
+			// quarantine: freed memory must go back to the system as the
+			// plain build's does (the memory scenario measures it).
+			"ASAN_OPTIONS=abort_on_error=0:exitcode=23:detect_leaks=1:quarantine_size_mb=16:allocator_release_to_os_interval_ms=500",
 			"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1",
-		}},
-		{Name: "go-select", Path: bin("echo-server"), Args: []string{"-mode=select"}},
-		{Name: "go-reactor", Path: bin("echo-server"), Args: []string{"-mode=reactor"}},
-		{Name: "go-net", Path: bin("echo-go"), Args: []string{"-engine=net"}},
-		{Name: "go-unix", Path: bin("echo-go"), Args: []string{"-engine=unix"}},
-		{Name: "py", Path: "python3", Args: []string{filepath.Join(repoRoot, "cmd", "echo-py", "echo_server.py")}},
+		}, Sanitized: true, Note: "the C prototype under ASan and UBSan"},
+		{Name: "go-select", Lang: "Go", Source: "cmd/echo-server", Path: bin("echo-server"), Args: []string{"-mode=select"},
+			Engine: EngineSelect, Cgo: true, SpareP: true, Note: "Go on selectc.Selector: the post's loop, driven from Go"},
+		{Name: "go-reactor", Lang: "Go", Source: "cmd/echo-server/reactor.go", Path: bin("echo-server"), Args: []string{"-mode=reactor"},
+			Engine: EngineSelect, Cgo: true, SpareP: true, Note: "Go on selectc.Loop: the loop in C, a Go handler per event"},
+		{Name: "go-poller", Lang: "Go", Source: "cmd/echo-server/poller.go", Path: bin("echo-server"), Args: []string{"-mode=poller"},
+			Engine: EngineSelect, Cgo: true, SpareP: true, Note: "Go on selectc.Poller: fd_sets kept in C, every ready fd back in one crossing"},
+		{Name: "go-net", Lang: "Go", Source: "cmd/echo-go/netengine.go", Path: bin("echo-go"), Args: []string{"-engine=net"},
+			Engine: EngineEpoll, Note: "pure Go (CGO_ENABLED=0), net package, a goroutine per connection"},
+		{Name: "go-unix", Lang: "Go", Source: "cmd/echo-go/unixselect.go", Path: bin("echo-go"), Args: []string{"-engine=unix"},
+			Engine: EngineSelect, SpareP: true, Note: "pure Go (CGO_ENABLED=0), the go-select loop on x/sys/unix.Select"},
+		{Name: "py", Lang: "Python", Source: "cmd/echo-py/echo_server.py", Path: "python3",
+			Args: []string{filepath.Join(repoRoot, "cmd", "echo-py", "echo_server.py")}, Engine: EngineSelect,
+			Note: "Python 3 port of the post, select.select"},
 	}
 }
 
