@@ -45,7 +45,7 @@ func TestNewTimevalHugeDurations(t *testing.T) {
 		d    time.Duration
 		want Timeval
 	}{
-		{math.MaxInt64, Timeval{9223372036, 854776}},     // 9223372036.854775807 s, rounded up
+		{math.MaxInt64, Timeval{9223372036, 854776}},       // 9223372036.854775807 s, rounded up
 		{math.MaxInt64 - 807, Timeval{9223372036, 854775}}, // already whole
 		{math.MaxInt64 - 806, Timeval{9223372036, 854776}},
 	}
