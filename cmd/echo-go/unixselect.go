@@ -1,12 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/selectc/selectc/selectc"
+	"github.com/selectc/selectc/cmd/internal/echoserver"
 )
 
 // unixSelector is echoserver.Selector on golang.org/x/sys/unix.Select: the
@@ -14,11 +15,11 @@ import (
 // It builds the fd_sets in Go and keeps its memory between calls.
 type unixSelector struct {
 	sets    [3]unix.FdSet
-	r, w, x []selectc.FD
+	r, w, x []echoserver.FD
 }
 
-func (u *unixSelector) Select(rlist, wlist, xlist []selectc.FD, timeout time.Duration) (r, w, x []selectc.FD, err error) {
-	lists := [3][]selectc.FD{rlist, wlist, xlist}
+func (u *unixSelector) Select(rlist, wlist, xlist []echoserver.FD, timeout time.Duration) (r, w, x []echoserver.FD, err error) {
+	lists := [3][]echoserver.FD{rlist, wlist, xlist}
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -29,8 +30,8 @@ func (u *unixSelector) Select(rlist, wlist, xlist []selectc.FD, timeout time.Dur
 			u.sets[i].Zero()
 			for _, fd := range list {
 				// x/sys/unix.FdSet.Set panics (or writes a wrong bit) out of range.
-				if fd < 0 || int(fd) >= selectc.FdSetSize {
-					return nil, nil, nil, &selectc.FdError{Op: "select", Fd: int(fd), Err: selectc.ErrFdRange}
+				if fd < 0 || int(fd) >= echoserver.FdSetSize {
+					return nil, nil, nil, fmt.Errorf("select: fd %d outside 0..%d", fd, echoserver.FdSetSize-1)
 				}
 				u.sets[i].Set(int(fd))
 				nfds = max(nfds, int(fd)+1)
@@ -57,7 +58,7 @@ func (u *unixSelector) Select(rlist, wlist, xlist []selectc.FD, timeout time.Dur
 		return nil, nil, nil, os.NewSyscallError("select", err)
 	}
 	u.r, u.w, u.x = u.r[:0], u.w[:0], u.x[:0]
-	for i, dst := range [3]*[]selectc.FD{&u.r, &u.w, &u.x} {
+	for i, dst := range [3]*[]echoserver.FD{&u.r, &u.w, &u.x} {
 		for _, fd := range lists[i] {
 			if u.sets[i].IsSet(int(fd)) {
 				*dst = append(*dst, fd)

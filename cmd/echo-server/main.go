@@ -35,7 +35,7 @@ func main() {
 	cmd.Config.Log.Info("starting up", "addr", cmd.Addr, "mode", *mode)
 	switch *mode {
 	case "select":
-		err = echoserver.NewSelectLoop(cmd.Config, &selectc.Selector[selectc.FD]{}, ln).Serve(ctx)
+		err = echoserver.NewSelectLoop(cmd.Config, &selectc.Selector[echoserver.FD]{}, ln).Serve(ctx)
 	case "reactor":
 		err = serveReactor(ctx, cmd.Config, ln)
 	default:

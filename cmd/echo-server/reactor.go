@@ -95,8 +95,8 @@ type client struct {
 }
 
 // Ready does what the select mode's round does for one descriptor: read
-// and echo at once, send what is queued, drop it on an exceptional
-// condition.
+// and echo at once, send what is queued, read the urgent byte of an
+// exceptional condition.
 func (h *client) Ready(_ int, ev selectc.Events) {
 	r, c := h.r, h.c
 	var err error
@@ -117,10 +117,8 @@ func (h *client) Ready(_ int, ev selectc.Events) {
 			r.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
 		}
 	}
-	if ev&selectc.Except != 0 {
-		r.cfg.Log.Warn("exception condition on", "peer", c.Peer, "fd", c.Fd)
-		h.drop()
-		return
+	if err == nil && ev&selectc.Except != 0 {
+		err = r.cfg.Urgent(c)
 	}
 	h.settle(err)
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // DefaultAddr is the seed post's address.
@@ -21,8 +22,11 @@ type Command struct {
 	MinProcs int // -min-procs, for the servers that call SpareP
 }
 
-// NewCommand registers -addr and -v on fs.
+// NewCommand registers -addr and -v on fs. It also makes the Go runtime
+// open its poller now, as importing selectc does: see "Full descriptor
+// tables" in selectc's package doc for why a select server must.
 func NewCommand(fs *flag.FlagSet) *Command {
+	time.AfterFunc(time.Hour, func() {}).Stop()
 	c := &Command{}
 	fs.StringVar(&c.Addr, "addr", DefaultAddr, "listen on `HOST:PORT`")
 	fs.BoolVar(&c.Config.Verbose, "v", false, "log every event, as the seed post prints them")

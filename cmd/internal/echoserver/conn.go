@@ -45,6 +45,14 @@ func (c *Conn) Pending() int { return len(c.pending) - c.sent }
 // of the connection (its queue may still need flushing); any other error
 // means the connection is broken and should be closed.
 func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
+	// Never read more than the queue has room for, so a client that does
+	// not read holds at most MaxPending bytes here, exactly.
+	if room := MaxPending - c.Pending(); room < len(buf) {
+		if room <= 0 {
+			return 0, 0, nil // full: a read of 0 bytes would look like EOF
+		}
+		buf = buf[:room]
+	}
 	n, err := rawRead(c.Fd, buf)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
@@ -70,13 +78,39 @@ func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
 	return n, sent, err
 }
 
-// Flush sends as much of the queue as the socket takes.
+// Flush sends as much of the queue as the socket takes. A queue that
+// drains lets go of its memory when it had grown past one read's worth, so
+// a client that was slow once does not keep a megabyte for the rest of its
+// connection.
 func (c *Conn) Flush() (sent int, err error) {
 	sent, err = c.write(c.pending[c.sent:])
 	if c.sent += sent; c.sent == len(c.pending) {
 		c.pending, c.sent = c.pending[:0], 0
+		if cap(c.pending) > ReadSize {
+			c.dropQueue()
+		}
 	}
 	return sent, err
+}
+
+// ReadUrgent reads the TCP urgent byte that makes select report an
+// exceptional condition. The servers' policy (README, "The servers"): the
+// urgent byte is read and logged, not echoed, and the connection goes on;
+// the ordinary stream around it is echoed whole. Reading it is what clears
+// the condition; closing instead, as the post does, would reset the
+// connection and lose whatever the client sent before the byte. ok is
+// false when there was no urgent byte to read after all (EINVAL: already
+// read or never there; EAGAIN: its pointer came before the byte).
+func (c *Conn) ReadUrgent() (b byte, ok bool, err error) {
+	var one [1]byte
+	n, _, err := unix.Recvfrom(c.Fd, one[:], unix.MSG_OOB|unix.MSG_DONTWAIT)
+	switch {
+	case err == unix.EINVAL || err == unix.EAGAIN || err == unix.EINTR:
+		return 0, false, nil
+	case err != nil:
+		return 0, false, os.NewSyscallError("recv MSG_OOB", err)
+	}
+	return one[0], n == 1, nil
 }
 
 // write sends b, stopping without error when the socket buffer is full. Go
@@ -100,6 +134,25 @@ func (c *Conn) write(b []byte) (int, error) {
 
 // Close closes the socket; the Conn must not be used after.
 func (c *Conn) Close() error {
-	c.pending = nil
+	c.dropQueue()
 	return unix.Close(c.Fd)
+}
+
+// dropQueue lets go of the queue's memory and tells the releaser how much.
+func (c *Conn) dropQueue() {
+	if n := cap(c.pending); n > 0 {
+		freed(n)
+	}
+	c.pending, c.sent = nil, 0
+}
+
+// Urgent reads and logs the urgent byte of c after select reported an
+// exceptional condition on it (see ReadUrgent). An error means the
+// connection is broken; the caller closes it.
+func (cfg *Config) Urgent(c *Conn) error {
+	b, ok, err := c.ReadUrgent()
+	if ok {
+		cfg.Log.Warn("urgent data read and dropped, the connection goes on", "peer", c.Peer, "fd", c.Fd, "byte", b)
+	}
+	return err
 }

@@ -9,8 +9,6 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/selectc/selectc/selectc"
 )
 
 // Listen opens a non-blocking TCP listener on addr (HOST:PORT) with backlog
@@ -53,8 +51,7 @@ var errAgain = errors.New("no connection waiting")
 // acceptOne accepts one connection from the non-blocking listener ln and
 // makes it ready to serve. It returns errAgain when the queue is empty. A
 // connection whose descriptor select(2) could not watch (fd >= FD_SETSIZE)
-// is closed at once and reported as an *selectc.FdError; the caller logs it
-// and goes on accepting.
+// is closed at once and reported wrapping errFdSetSize.
 func acceptOne(ln int) (*Conn, error) {
 	fd, sa, err := unix.Accept4(ln, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	switch {
@@ -64,9 +61,9 @@ func acceptOne(ln int) (*Conn, error) {
 		return nil, os.NewSyscallError("accept", err)
 	}
 	peer := sockaddrString(sa)
-	if fd >= selectc.FdSetSize {
+	if fd >= FdSetSize {
 		unix.Close(fd)
-		return nil, fmt.Errorf("refusing %s: %w", peer, &selectc.FdError{Op: "accept", Fd: fd, Err: selectc.ErrFdRange})
+		return nil, fmt.Errorf("refusing %s: fd %d: %w", peer, fd, errFdSetSize)
 	}
 	// Echoes are small and latency-bound: send each one now (no Nagle).
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -75,32 +72,50 @@ func acceptOne(ln int) (*Conn, error) {
 
 // AcceptAll accepts from the non-blocking listener ln until its queue is
 // empty, handing each new connection to add: one accept per readiness, as
-// in the post, drops connections under a burst. A connection refused for
-// its descriptor (>= FD_SETSIZE) or any other accept error is logged and
-// skipped. It returns false when accept ran out of descriptors (EMFILE,
-// ENFILE), logged too: the caller rests the listener for AcceptBackoff,
-// since it stays readable and would make the loop spin.
+// in the post, drops connections under a burst. It follows the servers'
+// accept-error policy (README, "The servers"): an error that belongs to the
+// one connection being accepted (see connGone) is logged and the next one
+// accepted at once; a connection whose descriptor select(2) cannot watch is
+// closed, logged and skipped; any other error (EMFILE, ENFILE, ENOBUFS,
+// ENOMEM, or one nobody expected) is logged and AcceptAll returns false:
+// the caller rests the listener for AcceptBackoff, since it stays readable
+// and retrying at once would spin.
 func (cfg *Config) AcceptAll(ln int, add func(*Conn)) bool {
 	for {
 		c, err := acceptOne(ln)
 		switch {
 		case err == errAgain:
 			return true
-		case outOfFds(err):
-			cfg.Log.Error("accept: out of descriptors, resting the listener", "err", err, "for", AcceptBackoff)
-			return false
-		case err != nil:
-			cfg.Log.Warn("accept", "err", err)
+		case errors.Is(err, unix.EINTR):
 			continue
+		case connGone(err):
+			cfg.Log.Warn("accept: the connection failed before it was accepted", "err", err)
+			continue
+		case errors.Is(err, errFdSetSize):
+			cfg.Log.Error("accept", "err", err)
+			continue
+		case err != nil:
+			cfg.Log.Error("accept failed, resting the listener", "err", err, "for", AcceptBackoff)
+			return false
 		}
 		cfg.verbose("connection from", "peer", c.Peer)
 		add(c)
 	}
 }
 
-// outOfFds reports whether err means the process or system fd table is full.
-func outOfFds(err error) bool {
-	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)
+// connGone reports whether accept failed for the one connection at the head
+// of the queue, so that the next can be accepted at once: a connection
+// aborted in the backlog, and the network errors Linux passes on from the
+// new socket (accept(2), "Error handling").
+func connGone(err error) bool {
+	for _, e := range []error{unix.ECONNABORTED, unix.EPROTO, unix.EPERM,
+		unix.ENETDOWN, unix.ENOPROTOOPT, unix.EHOSTDOWN, unix.ENONET, unix.EHOSTUNREACH,
+		unix.EOPNOTSUPP, unix.ENETUNREACH} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func sockaddrString(sa unix.Sockaddr) string {

@@ -9,15 +9,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/selectc/selectc/selectc"
 )
 
 // Selector is a select over descriptor lists with Python's select.select
-// semantics. *selectc.Selector[selectc.FD] is one (select(2) through cgo);
+// semantics. *selectc.Selector[FD] is one (select(2) through cgo);
 // cmd/echo-go has one on golang.org/x/sys/unix.Select (no cgo).
 type Selector interface {
-	Select(rlist, wlist, xlist []selectc.FD, timeout time.Duration) (r, w, x []selectc.FD, err error)
+	Select(rlist, wlist, xlist []FD, timeout time.Duration) (r, w, x []FD, err error)
 }
 
 // SelectLoop is the seed post's server: an inputs list holding the listener
@@ -26,9 +24,9 @@ type Selector interface {
 type SelectLoop struct {
 	cfg     Config
 	sel     Selector
-	ln      selectc.FD
-	inputs  []selectc.FD
-	outputs []selectc.FD
+	ln      FD
+	inputs  []FD
+	outputs []FD
 	conns   []*Conn // by descriptor: every client fd is below FdSetSize
 	buf     []byte
 	resting time.Time // while in the future, the listener is out of inputs (EMFILE backoff)
@@ -51,8 +49,8 @@ func NewSelectLoop(cfg Config, sel Selector, ln int) *SelectLoop {
 	return &SelectLoop{
 		cfg:   cfg,
 		sel:   sel,
-		ln:    selectc.FD(ln),
-		conns: make([]*Conn, selectc.FdSetSize),
+		ln:    FD(ln),
+		conns: make([]*Conn, FdSetSize),
 		buf:   make([]byte, ReadSize),
 	}
 }
@@ -67,7 +65,7 @@ func (s *SelectLoop) Serve(ctx context.Context) error {
 	}
 	defer wake.Close()
 	defer s.closeAll()
-	stop := selectc.FD(wake.r)
+	stop := FD(wake.r)
 	s.inputs = append(s.inputs[:0], stop, s.ln)
 
 	for {
@@ -95,8 +93,7 @@ func (s *SelectLoop) Serve(ctx context.Context) error {
 		}
 		for _, fd := range exceptional {
 			if c := s.conns[fd]; c != nil {
-				s.cfg.Log.Warn("exception condition on", "peer", c.Peer, "fd", fd)
-				s.drop(c)
+				s.settle(c, s.cfg.Urgent(c))
 			}
 		}
 		if accept {
@@ -111,7 +108,7 @@ func (s *SelectLoop) Serve(ctx context.Context) error {
 }
 
 // readable reads a client and echoes at once what it sent.
-func (s *SelectLoop) readable(fd selectc.FD) {
+func (s *SelectLoop) readable(fd FD) {
 	c := s.conns[fd]
 	if c == nil {
 		return // closed earlier this round
@@ -127,7 +124,7 @@ func (s *SelectLoop) readable(fd selectc.FD) {
 }
 
 // writable sends what is queued for a client.
-func (s *SelectLoop) writable(fd selectc.FD) {
+func (s *SelectLoop) writable(fd FD) {
 	c := s.conns[fd]
 	if c == nil {
 		return
@@ -152,15 +149,15 @@ func (s *SelectLoop) settle(c *Conn, err error) {
 	}
 	// Most events change nothing; the lists are searched only on a change.
 	if want := c.WantRead(); want != c.reading {
-		s.inputs, c.reading = toggle(s.inputs, selectc.FD(c.Fd), want), want
+		s.inputs, c.reading = toggle(s.inputs, FD(c.Fd), want), want
 	}
 	if want := c.WantWrite(); want != c.writing {
-		s.outputs, c.writing = toggle(s.outputs, selectc.FD(c.Fd), want), want
+		s.outputs, c.writing = toggle(s.outputs, FD(c.Fd), want), want
 	}
 }
 
 // toggle makes fd's membership of list equal want.
-func toggle(list []selectc.FD, fd selectc.FD, want bool) []selectc.FD {
+func toggle(list []FD, fd FD, want bool) []FD {
 	i := slices.Index(list, fd)
 	switch {
 	case want && i < 0:
@@ -174,7 +171,7 @@ func toggle(list []selectc.FD, fd selectc.FD, want bool) []selectc.FD {
 // drop forgets c and closes it, as the post does on EOF or an exception.
 func (s *SelectLoop) drop(c *Conn) {
 	s.cfg.verbose("closing", "peer", c.Peer)
-	fd := selectc.FD(c.Fd)
+	fd := FD(c.Fd)
 	if c.reading {
 		s.inputs = toggle(s.inputs, fd, false)
 	}
@@ -196,13 +193,13 @@ func (s *SelectLoop) acceptAll() {
 
 func (s *SelectLoop) add(c *Conn) {
 	s.conns[c.Fd] = c
-	s.inputs, c.reading = append(s.inputs, selectc.FD(c.Fd)), true
+	s.inputs, c.reading = append(s.inputs, FD(c.Fd)), true
 }
 
 // timeout is Forever unless the listener is resting.
 func (s *SelectLoop) timeout() time.Duration {
 	if s.resting.IsZero() {
-		return selectc.Forever
+		return -1
 	}
 	return max(time.Until(s.resting), 0)
 }

@@ -10,8 +10,12 @@ import (
 	"path/filepath"
 )
 
-// goPackages are the Go programs Build puts in binDir.
-var goPackages = []string{"./cmd/echo-server", "./cmd/echo-go", "./cmd/echo-client"}
+// goPackages are the Go programs Build puts in binDir; pureGoPackages are
+// built with CGO_ENABLED=0, as the Makefile's PURE_GO_PROGS are.
+var (
+	goPackages     = []string{"./cmd/echo-server", "./cmd/echo-client"}
+	pureGoPackages = []string{"./cmd/echo-go"}
+)
 
 // cSources are the C sources of the prototype server, relative to the repo root.
 var cSources = []string{"csrc/echo_server.c", "csrc/selectshim.c"}
@@ -39,30 +43,34 @@ func Build(ctx context.Context, repoRoot, binDir string) error {
 	}
 	dir := binDir + string(filepath.Separator) // "-o dir/" puts each program in dir
 	var errs []error
-	if err := run(ctx, repoRoot, "go", append([]string{"build", "-o", dir}, goPackages...)...); err != nil {
-		// One broken package fails the whole command; retry one by one so
-		// the others still land.
-		for _, pkg := range goPackages {
-			if err := run(ctx, repoRoot, "go", "build", "-o", dir, pkg); err != nil {
-				errs = append(errs, err)
-			}
+	for _, pkg := range goPackages {
+		if err := run(ctx, repoRoot, nil, "go", "build", "-o", dir, pkg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, pkg := range pureGoPackages {
+		if err := run(ctx, repoRoot, []string{"CGO_ENABLED=0"}, "go", "build", "-o", dir, pkg); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for _, b := range cBuilds {
 		args := append(append([]string{}, b.flags...), cSources...)
 		args = append(args, "-o", filepath.Join(binDir, b.out))
-		if err := run(ctx, repoRoot, "gcc", args...); err != nil {
+		if err := run(ctx, repoRoot, nil, "gcc", args...); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// run runs one build command in dir and wraps a failure with the command
-// line and everything it printed.
-func run(ctx context.Context, dir, name string, args ...string) error {
+// run runs one build command in dir, with env added to the environment,
+// and wraps a failure with the command line and everything it printed.
+func run(ctx context.Context, dir string, env []string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -36,6 +36,10 @@ type Options struct {
 	Stderr io.Writer
 	// Env is extra environment, KEY=VALUE, after the spec's.
 	Env []string
+	// Wrap is a command line put in front of the server's, after prlimit
+	// and taskset; it must exec the server (the conformance suite's
+	// fault injector does).
+	Wrap []string
 }
 
 // Proc is one running server.
@@ -76,6 +80,7 @@ func Start(ctx context.Context, spec Spec, opt Options) (*Proc, error) {
 	if opt.CPU >= 0 {
 		argv = append(argv, "taskset", "-c", strconv.Itoa(opt.CPU))
 	}
+	argv = append(argv, opt.Wrap...)
 	argv = append(argv, spec.Path)
 	argv = append(argv, spec.Args...)
 	if opt.Verbose {
