@@ -9,7 +9,10 @@
  * what the socket did not take is queued.
  *
  * Exceptional conditions (TCP urgent data, the only thing Linux reports there
- * for a socket) close the connection, as the post drops exceptional sockets.
+ * for a socket) and accept errors follow the servers' shared policy (README,
+ * "The servers"): the urgent byte is read and logged, not echoed, and the
+ * connection goes on; accept retries at once only errors of the one
+ * connection it was taking, and rests the listener on any other.
  */
 #include "selectshim.h"
 
@@ -275,6 +278,41 @@ static void on_readable(struct server *s, struct conn *c)
 		shim_fd_clr(c->fd, &s->rmaster);
 }
 
+/* on_urgent reads the urgent byte behind an exceptional condition, which is
+ * what clears it. Closing instead, as the post does, would reset the
+ * connection with unread input and lose what the client sent before the
+ * byte. Returns -1 when it closed c. */
+static int on_urgent(struct server *s, struct conn *c)
+{
+	unsigned char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_OOB | MSG_DONTWAIT);
+
+	if (n == 1) {
+		logmsg("WARN", "urgent data read and dropped from %s (fd %d): byte 0x%02x; the connection goes on",
+		       c->peer, c->fd, b);
+		return 0;
+	}
+	/* EINVAL: read already, or never there; EAGAIN: the pointer came first. */
+	if (n < 0 && errno != EINVAL && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		conn_fail(s, c, "recv MSG_OOB", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* conn_gone reports whether accept failed for the one connection at the head
+ * of the queue, so the next can be taken at once: a connection aborted in the
+ * backlog, or a network error Linux passes on from it (accept(2)). */
+static bool conn_gone(int err)
+{
+	switch (err) {
+	case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENOPROTOOPT:
+	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+		return true;
+	}
+	return false;
+}
+
 static void on_listener(struct server *s)
 {
 	for (;;) {
@@ -285,17 +323,19 @@ static void on_listener(struct server *s)
 		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				logmsg("ERROR", "accept: %s: pausing accept for 100 ms", strerror(errno));
-				shim_fd_clr(s->lfd, &s->rmaster);
-				s->resume_ns = now_ns() + BACKOFF_NS;
-			} else {
-				logmsg("ERROR", "accept: %s", strerror(errno));
+			if (errno == EINTR)
+				continue;
+			if (conn_gone(errno)) {
+				logmsg("WARN", "accept: %s: the connection failed before it was accepted", strerror(errno));
+				continue;
 			}
+			/* EMFILE, ENFILE, ENOBUFS, ENOMEM or anything unforeseen: the
+			 * listener stays readable, so retrying now would spin. */
+			logmsg("ERROR", "accept: %s: resting the listener for 100 ms", strerror(errno));
+			shim_fd_clr(s->lfd, &s->rmaster);
+			s->resume_ns = now_ns() + BACKOFF_NS;
 			return;
 		}
 		format_peer(&ss, sl, peer, sizeof peer);
@@ -408,10 +448,8 @@ int main(int argc, char **argv)
 			struct conn *c = s->conns[fd];
 			if (!c)
 				continue;
-			if (shim_fd_isset(fd, &e)) {
-				conn_close(s, c, "exception condition (urgent data)");
+			if (shim_fd_isset(fd, &e) && on_urgent(s, c) < 0)
 				continue;
-			}
 			if (shim_fd_isset(fd, &w) && conn_flush(s, c) < 0)
 				continue;
 			if (shim_fd_isset(fd, &r))

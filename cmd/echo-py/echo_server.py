@@ -8,10 +8,11 @@ message_queues gives each client a queue.Queue of received data that is sent
 back once select says the socket is writable. The post's bugs are fixed
 (str/bytes, Queue->queue, wrong peer in "closing", KeyError on a socket closed
 earlier in the same round, unhandled reset/EPIPE, short writes, sleep(1)) and
-the project's server rules are added: TCP_NODELAY, listen(SOMAXCONN), accept
-until EAGAIN, drop fds >= FD_SETSIZE, back off on EMFILE/ENFILE, a 1 MiB cap on
-pending output per connection, flush-then-close on EOF, and a self-pipe so
-SIGINT/SIGTERM stop the loop at once.
+the project's server rules are added (README, "The servers"): TCP_NODELAY,
+listen(SOMAXCONN), accept until EAGAIN, drop fds >= FD_SETSIZE, the accept
+error policy, a 1 MiB cap on pending output per connection, flush-then-close on
+EOF, urgent data read and logged rather than a reason to close, and a
+self-pipe so SIGINT/SIGTERM stop the loop at once.
 
 Standard library only. Usage:
     python3 echo_server.py [-addr HOST:PORT] [-v] [-recv-size N]
@@ -34,9 +35,17 @@ FD_SETSIZE = 1024
 # bound; at this many pending bytes we stop reading it until it drains.
 MAX_PENDING = 1 << 20
 
-# How long the listener sits out after accept hit the fd limit, so a full fd
-# table does not turn into a busy loop of failing accepts.
+# How long the listener sits out after accept failed for any reason but the
+# one connection it was taking, so a full fd table (or any error that lasts)
+# does not turn into a busy loop of failing accepts.
 ACCEPT_BACKOFF = 0.1
+
+# accept() errors that belong to the one connection at the head of the
+# queue (aborted in the backlog, or a network error Linux passes on from
+# it, see accept(2)): the next connection can be taken at once.
+CONN_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN,
+             errno.ENOPROTOOPT, errno.EHOSTDOWN, errno.ENONET,
+             errno.EHOSTUNREACH, errno.EOPNOTSUPP, errno.ENETUNREACH}
 
 VERBOSE = False
 
@@ -198,23 +207,22 @@ def main():
         closed_now.add(s)
 
     def accept_all():
-        """Accept until EAGAIN; returns False if the fd table is full."""
+        """Accept until EAGAIN; returns False if the listener must rest."""
         while True:
             try:
                 # A "readable" socket is ready to accept a connection
                 connection, client_address = server.accept()
             except BlockingIOError:
                 return True
-            except ConnectionAbortedError:
-                continue  # the peer gave up while in the backlog
             except OSError as e:
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
-                               errno.ENOMEM):
-                    warn('accept: %s; not accepting for %d ms', e,
-                         ACCEPT_BACKOFF * 1000)
-                    return False
-                warn('accept: %s', e)
-                return True
+                if e.errno in CONN_GONE:
+                    warn('accept: %s; the connection failed before it was '
+                         'accepted', e)
+                    continue
+                # EMFILE, ENFILE, ENOBUFS, ENOMEM or anything unforeseen.
+                warn('accept: %s; resting the listener for %d ms', e,
+                     ACCEPT_BACKOFF * 1000)
+                return False
             peer = fmt_addr(client_address)
             if connection.fileno() >= FD_SETSIZE:
                 warn('closing %s: fd %d >= FD_SETSIZE %d, select cannot watch it',
@@ -356,12 +364,24 @@ def main():
                 continue
             flush(s)
 
-        # Handle "exceptional conditions" (TCP urgent data): drop the client
+        # Handle "exceptional conditions" (TCP urgent data). The post drops
+        # the client; that resets the connection and loses what it sent
+        # before the urgent byte. Reading the byte clears the condition.
         for s in exceptional:
             if s is server or s is wake_r or s in closed_now:
                 continue
-            log('exception condition on %s', peers[s])
-            close_conn(s)
+            try:
+                urgent = s.recv(1, socket.MSG_OOB)
+            except (BlockingIOError, InterruptedError):
+                continue  # its pointer came before the byte
+            except OSError as e:
+                if e.errno == errno.EINVAL:
+                    continue  # read already, or never there
+                close_conn(s, ' (recv MSG_OOB: %s)' % e)
+                continue
+            if urgent:
+                warn('urgent data read and dropped from %s: %r; the '
+                     'connection goes on', peers[s], urgent)
 
     # Shut down on SIGINT/SIGTERM: close every socket we hold.
     for s in list(message_queues):
