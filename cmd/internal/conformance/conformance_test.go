@@ -24,13 +24,18 @@ var scenarios = []scenario{
 	{name: "send_then_close", run: testSendThenClose},
 	{name: "reset", run: testReset},
 	{name: "half_close", run: testHalfClose},
-	{name: "oob", run: testOOB},
+	{name: "urgent", run: testUrgent},
 	{name: "never_reader", run: testNeverReader},
 	{name: "thousand", run: testThousand},
 	{name: "fd_limit", opt: fdLimitOptions, run: testFDLimit},
 	{name: "emfile", opt: emfileOptions, run: testEMFILE},
+	{name: "emfile_churn", opt: emfileOptions, run: testEMFILEChurn},
+	{name: "accept_enobufs", opt: injectOptions("ENOBUFS"), run: testAcceptError("ENOBUFS")},
+	{name: "accept_einval", opt: injectOptions("EINVAL"), run: testAcceptError("EINVAL")},
+	{name: "memory_returned", run: testMemoryReturned},
 	{name: "idle_cpu", run: testIdleCPU},
 	{name: "sigterm", run: testSIGTERM},
+	{name: "sigterm_under_load", run: testSIGTERMUnderLoad},
 }
 
 // TestConformance runs every scenario against every server, one at a

@@ -2,10 +2,7 @@ package conformance
 
 import (
 	"bytes"
-	"errors"
 	"io"
-	"net"
-	"os"
 	"testing"
 	"time"
 )
@@ -97,85 +94,4 @@ func testHalfClose(t *testing.T, s *server) {
 	if !bytes.Equal(got, payload) {
 		t.Fatalf("got %d bytes back, want %d: %v", len(got), len(payload), mismatch(got, payload))
 	}
-}
-
-// testOOB sends one byte of urgent data. The select servers see it as an
-// exceptional condition: they may drop that client, as the post does, or
-// keep echoing its ordinary data. Either way another client is served, and
-// the server does not spin: until ordinary data follows the urgent byte,
-// select keeps reporting the condition to a server that ignores it.
-func testOOB(t *testing.T, s *server) {
-	a, err := dial(s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := dial(s.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := echo(a, []byte("before the urgent byte\n"), 5*time.Second); err != nil {
-		t.Fatalf("client A: %v", err)
-	}
-	before, err := s.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sendOOB(a, []byte("!")); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond) // the window a spinning server would burn
-	st, err := s.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if used := st.CPU - before.CPU; used > 100*time.Millisecond {
-		t.Errorf("server used %v of CPU in the 500 ms after urgent data: it spins on the exceptional condition", used)
-	}
-	s.requireAlive(t)
-
-	after := []byte("after the urgent byte\n")
-	_ = a.SetDeadline(time.Now().Add(5 * time.Second))
-	_, werr := a.Write(after)
-	got, rerr := readOOBEcho(a, after)
-	switch {
-	case werr != nil && isClosedByPeer(werr), len(got) == 0 && isClosedByPeer(rerr):
-		t.Logf("the server closed the connection that sent urgent data")
-	case werr != nil:
-		t.Fatalf("client A: write after urgent data: %v", werr)
-	case len(got) == 0 && errors.Is(rerr, os.ErrDeadlineExceeded):
-		t.Fatalf("client A: neither closed nor echoed within 5 s of urgent data")
-	case rerr == nil:
-		t.Logf("the server kept the connection that sent urgent data and echoes on: %q", got)
-	default:
-		t.Fatalf("client A: after urgent data got %q (%v), want %q or the connection closed", got, rerr, after)
-	}
-
-	if err := echo(b, []byte("client B is still served\n"), 5*time.Second); err != nil {
-		t.Fatalf("client B: %v", err)
-	}
-	s.checkServes(t)
-}
-
-// readOOBEcho reads the echo of want sent after an urgent byte. A server
-// that set SO_OOBINLINE reads the urgent "!" as ordinary data and echoes
-// it first; both forms are correct.
-func readOOBEcho(c net.Conn, want []byte) ([]byte, error) {
-	got := make([]byte, len(want))
-	n, err := io.ReadFull(c, got)
-	if err != nil {
-		return got[:n], err
-	}
-	if got[0] == '!' && want[0] != '!' {
-		want = append([]byte("!"), want...)
-		got = append(got, 0)
-		if _, err := io.ReadFull(c, got[len(got)-1:]); err != nil {
-			return got, err
-		}
-	}
-	if !bytes.Equal(got, want) {
-		return got, mismatch(got, want)
-	}
-	return got, nil
 }

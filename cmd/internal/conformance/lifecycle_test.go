@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -60,5 +62,59 @@ func testSIGTERM(t *testing.T, s *server) {
 		if err := expectEOF(c, 2*time.Second); err != nil {
 			t.Errorf("client %d after the server stopped: %v", i, err)
 		}
+	}
+}
+
+// sigtermLoadLimit is how soon a server must exit after SIGTERM while
+// every client is sending and receiving at full speed.
+const sigtermLoadLimit = 500 * time.Millisecond
+
+// testSIGTERMUnderLoad: 200 clients write and read as fast as they can;
+// SIGTERM must still stop the server promptly, with status 0.
+func testSIGTERMUnderLoad(t *testing.T, s *server) {
+	const clients = 200
+	requireNoFile(t, clients+100)
+	conns, err := dialMany(s.Addr, clients, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(conns)
+	var echoed atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(10 * time.Second) // bounds every loop below
+	chunk := streamBytes(16<<10, 5)
+	for _, c := range conns {
+		_ = c.SetDeadline(deadline)
+		wg.Go(func() {
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				echoed.Add(int64(n))
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	if echoed.Load() == 0 {
+		t.Fatal("no echo in 1 s of load")
+	}
+	d, err := s.Stop()
+	closeAll(conns)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.1f MiB echoed to %d busy clients; exited %v after SIGTERM", float64(echoed.Load())/(1<<20), clients, d)
+	if d > sigtermLoadLimit {
+		t.Errorf("exited %v after SIGTERM under load; want within %v", d, sigtermLoadLimit)
 	}
 }

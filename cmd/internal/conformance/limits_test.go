@@ -216,3 +216,50 @@ func probeQueued(c *net.TCPConn, msg []byte, timeout time.Duration) (int, error)
 	}
 	return 0, nil
 }
+
+// testEMFILEChurn keeps the server's descriptor table full (64 slots, more
+// clients than fit) for a few seconds while clients come and go, each
+// making the server queue and then free a quarter megabyte: the heap
+// churns, so a Go server collects garbage and its scavenger sleeps on a
+// timer, which is when the Go runtime opens its own poller if it has not
+// yet (fatal at EMFILE). The server must live through it, log the EMFILE,
+// and serve again once the clients leave.
+func testEMFILEChurn(t *testing.T, s *server) {
+	const (
+		crowd = 80 // clients kept connected: more than the table holds
+		batch = 10 // clients that push, never read, and leave per turn
+		churn = 3 * time.Second
+		turns = 200 // a bound on the loop besides the time
+	)
+	push := streamBytes(256<<10, 3)
+	var live []*net.TCPConn
+	defer func() { closeAll(live) }()
+	start := time.Now()
+	n := 0
+	for ; n < turns && time.Since(start) < churn; n++ {
+		for len(live) < crowd {
+			c, err := dial(s.Addr)
+			if err != nil {
+				t.Fatalf("turn %d: %v", n, err)
+			}
+			live = append(live, c)
+		}
+		for _, c := range live[:batch] {
+			_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = c.Write(push) // a queued client's write may block: that is fine
+			_ = c.Close()
+		}
+		live = live[batch:]
+		s.requireAlive(t)
+	}
+	t.Logf("%d turns of %d clients in %v with the table full", n, batch, time.Since(start).Round(time.Millisecond))
+	if !s.waitLog(2*time.Second, "too many open files", "emfile") {
+		t.Errorf("no log line about accept's EMFILE: the table was never full")
+	}
+	closeAll(live)
+	live = nil
+	s.waitNoClients(t, 10*time.Second)
+	for range 3 {
+		s.checkServes(t)
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
 
 // testNeverReader floods the server from a client that never reads: the
@@ -103,6 +106,19 @@ wait:
 		// (about 10 MiB here) hold far less than the flood.
 		t.Errorf("the never-reading client sent all %d MiB without blocking: the server kept reading it past its 1 MiB queue cap", flood>>20)
 	}
+	if r.blocked {
+		held, err := heldByServer(s, f, r.sent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the server holds %d bytes of the never-reading client's data (cap %d)", held, maxPending)
+		switch {
+		case held > maxPending:
+			t.Errorf("the server holds %d bytes for one client, over the %d-byte cap", held, maxPending)
+		case s.Spec.Engine == serverproc.EngineSelect && held != maxPending:
+			t.Errorf("the server holds %d bytes for a client it stopped reading; a select server fills its queue to the cap, %d", held, maxPending)
+		}
+	}
 	// The flooder's queue is full now and the server not reading it: the
 	// other client must still be served.
 	for i := range 10 {
@@ -162,4 +178,37 @@ func echoAll(conns []*net.TCPConn, round int, timeout time.Duration) error {
 		return nil
 	}
 	return fmt.Errorf("%d of %d clients failed their echo; the first: %w", failed, len(conns), errors.Join(first...))
+}
+
+// maxPending is the servers' cap on echo queued for one client (README,
+// "The servers").
+const maxPending = 1 << 20
+
+// heldByServer works out how many of the sent bytes the server process
+// itself holds for client c: what c wrote, less what the kernel still
+// holds on either side of the connection (unacknowledged or unread, in
+// both directions). It waits until those figures stop moving.
+func heldByServer(s *server, c *net.TCPConn, sent int) (int, error) {
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	remote, err := netip.ParseAddrPort(s.Addr)
+	if err != nil {
+		return 0, err
+	}
+	var last [2]tcpQueue
+	for try := range 50 { // about 5 s
+		cq, err := tcpQueueOf(local, remote)
+		if err != nil {
+			return 0, err
+		}
+		sq, err := tcpQueueOf(remote, local)
+		if err != nil {
+			return 0, err
+		}
+		if try > 0 && [2]tcpQueue{cq, sq} == last {
+			return sent - int(cq.tx+cq.rx+sq.tx+sq.rx), nil
+		}
+		last = [2]tcpQueue{cq, sq}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("the kernel's queues for %v never settled: %+v", local, last)
 }

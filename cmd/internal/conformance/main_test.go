@@ -25,6 +25,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if name := os.Getenv(injectEnv); name != "" {
+		err := runInjector(name, os.Args[1:])
+		fmt.Fprintln(os.Stderr, "conformance fault injector:", err)
+		os.Exit(2)
+	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "conformance:", err)
