@@ -18,6 +18,7 @@ Standard library only. Usage:
     python3 echo_server.py [-addr HOST:PORT] [-v] [-recv-size N]
 """
 import argparse
+import ctypes
 import errno
 import os
 import queue
@@ -46,6 +47,24 @@ ACCEPT_BACKOFF = 0.1
 CONN_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN,
              errno.ENOPROTOOPT, errno.EHOSTDOWN, errno.ENONET,
              errno.EHOSTUNREACH, errno.EOPNOTSUPP, errno.ENETUNREACH}
+
+# When the bytes queued across all connections fall this far below their
+# peak, freed memory goes back to the system (README, "The servers"). glibc
+# keeps what Python frees in its heap, and after a burst of clients that
+# filled their queues and left, the server would hold it for good.
+RELEASE_DROP = 16 << 20
+
+
+def _malloc_trim():
+    """glibc's malloc_trim(0), or a no-op where the C library has none."""
+    trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+    if trim is None:
+        return lambda: None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
+release_memory = _malloc_trim()
 
 VERBOSE = False
 
@@ -184,6 +203,15 @@ def main():
     # When the listener may come back after an EMFILE/ENFILE (0 = it is in).
     backoff_until = 0.0
 
+    # Bytes queued across all connections, and their peak since the last
+    # release of memory.
+    queued = {'now': 0, 'peak': 0}
+
+    def account(delta):
+        queued['now'] += delta
+        if queued['now'] > queued['peak']:
+            queued['peak'] = queued['now']
+
     # Sockets closed in the current round; a socket can be in readable,
     # writable and exceptional at once, and must not be touched once closed.
     closed_now = set()
@@ -197,6 +225,7 @@ def main():
         if s in inputs:
             inputs.remove(s)
         s.close()
+        account(-pending[s])
         # Remove message queue
         del message_queues[s]
         del peers[s]
@@ -271,6 +300,7 @@ def main():
             if VERBOSE:
                 log('sending "%s" to %s', show(data[:sent]), peers[s])
             pending[s] -= sent
+            account(-sent)
             if sent < len(data):
                 # A memoryview, so a big buffer is not copied on each short send.
                 heads[s] = memoryview(data)[sent:]
@@ -339,6 +369,7 @@ def main():
                     log('received "%s" from %s', show(data), peers[s])
                 message_queues[s].put(data)
                 pending[s] += len(data)
+                account(len(data))
                 # Add output channel for response
                 if s not in outputs:
                     outputs.append(s)
@@ -363,6 +394,10 @@ def main():
             if s in closed_now:
                 continue
             flush(s)
+
+        if queued['peak'] - queued['now'] >= RELEASE_DROP:
+            release_memory()
+            queued['peak'] = queued['now']
 
         # Handle "exceptional conditions" (TCP urgent data). The post drops
         # the client; that resets the connection and loses what it sent

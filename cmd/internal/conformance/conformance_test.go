@@ -35,7 +35,7 @@ var scenarios = []scenario{
 	{name: "memory_returned", run: testMemoryReturned},
 	{name: "idle_cpu", run: testIdleCPU},
 	{name: "sigterm", run: testSIGTERM},
-	{name: "sigterm_under_load", run: testSIGTERMUnderLoad},
+	{name: "sigterm_under_load", opt: oneCPUOptions, run: testSIGTERMUnderLoad},
 }
 
 // TestConformance runs every scenario against every server, one at a

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
 
 // testIdleCPU: once its clients have left, a server blocks in select
@@ -69,8 +71,19 @@ func testSIGTERM(t *testing.T, s *server) {
 // every client is sending and receiving at full speed.
 const sigtermLoadLimit = 500 * time.Millisecond
 
-// testSIGTERMUnderLoad: 200 clients write and read as fast as they can;
-// SIGTERM must still stop the server promptly, with status 0.
+// oneCPUOptions runs the server as echo-bench does: pinned to one CPU, and a
+// Go server with GOMAXPROCS=1, so that under load it has no CPU to spare.
+func oneCPUOptions(spec serverproc.Spec) serverproc.Options {
+	opt := serverproc.Options{CPU: 0}
+	if spec.Go() {
+		opt.Env = []string{"GOMAXPROCS=1"}
+	}
+	return opt
+}
+
+// testSIGTERMUnderLoad: 200 clients write and read as fast as they can to a
+// server held to one CPU (oneCPUOptions); SIGTERM must still stop it
+// promptly, with status 0.
 func testSIGTERMUnderLoad(t *testing.T, s *server) {
 	const clients = 200
 	requireNoFile(t, clients+100)
@@ -82,7 +95,7 @@ func testSIGTERMUnderLoad(t *testing.T, s *server) {
 	var echoed atomic.Int64
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(10 * time.Second) // bounds every loop below
-	chunk := streamBytes(16<<10, 5)
+	chunk := streamBytes(64<<10, 5)
 	for _, c := range conns {
 		_ = c.SetDeadline(deadline)
 		wg.Go(func() {

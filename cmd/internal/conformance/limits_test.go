@@ -218,37 +218,51 @@ func probeQueued(c *net.TCPConn, msg []byte, timeout time.Duration) (int, error)
 }
 
 // testEMFILEChurn keeps the server's descriptor table full (64 slots, more
-// clients than fit) for a few seconds while clients come and go, each
-// making the server queue and then free a quarter megabyte: the heap
-// churns, so a Go server collects garbage and its scavenger sleeps on a
-// timer, which is when the Go runtime opens its own poller if it has not
-// yet (fatal at EMFILE). The server must live through it, log the EMFILE,
-// and serve again once the clients leave.
+// clients than fit) for a few seconds while clients come and go in waves:
+// every client the server holds pushes until the server stops reading it
+// (its 1 MiB queue full), never reading anything back; then
+// they all leave and the ones waiting in the backlog take their places. A
+// Go server's heap swings between tens of megabytes and nothing; after
+// such a drop its scavenger has memory to return and sleeps on a timer,
+// which is when the Go runtime opens its own poller if it has not yet
+// (fatal at EMFILE). The server must live through it, log the EMFILE, and
+// serve again once the clients leave.
 func testEMFILEChurn(t *testing.T, s *server) {
 	const (
 		crowd = 80 // clients kept connected: more than the table holds
-		batch = 10 // clients that push, never read, and leave per turn
+		batch = 60 // clients that push, never read, and leave per turn: about all the server holds
 		churn = 3 * time.Second
-		turns = 200 // a bound on the loop besides the time
+		turns = 1000 // a bound on the loop besides the time
 	)
-	push := streamBytes(256<<10, 3)
+	push := streamBytes(1<<20, 3)
+	const pushMax = 32 << 20 // a bound: the server stops reading at about 10 MiB
 	var live []*net.TCPConn
 	defer func() { closeAll(live) }()
 	start := time.Now()
 	n := 0
 	for ; n < turns && time.Since(start) < churn; n++ {
 		for len(live) < crowd {
-			c, err := dial(s.Addr)
+			c, err := dialSmallBuffers(s.Addr)
 			if err != nil {
 				t.Fatalf("turn %d: %v", n, err)
 			}
 			live = append(live, c)
 		}
+		var wg sync.WaitGroup
 		for _, c := range live[:batch] {
-			_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-			_, _ = c.Write(push) // a queued client's write may block: that is fine
-			_ = c.Close()
+			wg.Go(func() {
+				// Until the server stops reading (its queue for this client
+				// full) or, for a client still in the backlog, at once.
+				for sent := 0; sent < pushMax; sent += len(push) {
+					_ = c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+					if _, err := c.Write(push); err != nil {
+						return
+					}
+				}
+			})
 		}
+		wg.Wait()
+		closeAll(live[:batch])
 		live = live[batch:]
 		s.requireAlive(t)
 	}

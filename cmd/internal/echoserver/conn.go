@@ -17,8 +17,7 @@ import (
 type Conn struct {
 	Fd      int    // the socket, non-blocking
 	Peer    string // "ip:port", kept from accept so logs name the right peer
-	pending []byte // queued echo, oldest first, from sent on
-	sent    int    // bytes of pending already written
+	pending queue  // echo not yet sent
 	eof     bool   // the client has shut down its sending side
 
 	// reading and writing say whether Fd is in the loop's inputs and
@@ -38,7 +37,7 @@ func (c *Conn) WantWrite() bool { return c.Pending() > 0 }
 func (c *Conn) Done() bool { return c.eof && c.Pending() == 0 }
 
 // Pending returns how many bytes wait to be sent.
-func (c *Conn) Pending() int { return len(c.pending) - c.sent }
+func (c *Conn) Pending() int { return c.pending.n }
 
 // ReadEcho reads once into buf and echoes what came. It returns the bytes
 // read and written; io.EOF means nothing more will come and is not an error
@@ -68,29 +67,23 @@ func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
 		sent, err = c.write(data)
 		data = data[sent:]
 	}
-	if len(data) > 0 {
-		if c.sent > 0 && c.sent >= len(c.pending)/2 { // reclaim the sent half before growing
-			c.pending = c.pending[:copy(c.pending, c.pending[c.sent:])]
-			c.sent = 0
-		}
-		c.pending = append(c.pending, data...)
-	}
+	c.pending.push(data)
 	return n, sent, err
 }
 
-// Flush sends as much of the queue as the socket takes. A queue that
-// drains lets go of its memory when it had grown past one read's worth, so
-// a client that was slow once does not keep a megabyte for the rest of its
-// connection.
+// Flush sends as much of the queue as the socket takes, oldest chunk
+// first; each chunk sent is let go of at once.
 func (c *Conn) Flush() (sent int, err error) {
-	sent, err = c.write(c.pending[c.sent:])
-	if c.sent += sent; c.sent == len(c.pending) {
-		c.pending, c.sent = c.pending[:0], 0
-		if cap(c.pending) > ReadSize {
-			c.dropQueue()
+	for c.pending.n > 0 {
+		chunk := c.pending.front()
+		n, werr := c.write(chunk)
+		c.pending.advance(n)
+		sent += n
+		if werr != nil || n < len(chunk) {
+			return sent, werr
 		}
 	}
-	return sent, err
+	return sent, nil
 }
 
 // ReadUrgent reads the TCP urgent byte that makes select report an
@@ -134,16 +127,8 @@ func (c *Conn) write(b []byte) (int, error) {
 
 // Close closes the socket; the Conn must not be used after.
 func (c *Conn) Close() error {
-	c.dropQueue()
+	c.pending.reset()
 	return unix.Close(c.Fd)
-}
-
-// dropQueue lets go of the queue's memory and tells the releaser how much.
-func (c *Conn) dropQueue() {
-	if n := cap(c.pending); n > 0 {
-		freed(n)
-	}
-	c.pending, c.sent = nil, 0
 }
 
 // Urgent reads and logs the urgent byte of c after select reported an
