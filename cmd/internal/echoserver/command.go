@@ -35,14 +35,8 @@ func NewCommand(fs *flag.FlagSet) *Command {
 }
 
 // SpareP registers -min-procs on fs, for the servers whose loop blocks in
-// select(2): the runtime counts a goroutine in a system call or a cgo call
-// as holding its P, and when no other P is idle, sysmon takes the P back
-// from a call it finds still running after one of its ticks (20 µs and up)
-// and hands it to another thread, which wakes, finds nothing to do and
-// sleeps: thread switches for nothing, on every long select (with 900 idle
-// clients, measured: 0.5 per echo with one P, 0.025 with a spare). One idle
-// P stops that. It gives the process no more CPU than its affinity mask
-// allows: Ps are not CPUs.
+// select(2): one idle P spares them a P hand-off on every long select
+// ("Blocking in C" in selectc's package doc says why, with measurements).
 func (c *Command) SpareP(fs *flag.FlagSet) {
 	fs.IntVar(&c.MinProcs, "min-procs", 2, "raise GOMAXPROCS to at least `N`, so a select blocked in C does not cost a P hand-off")
 }

@@ -34,13 +34,10 @@ type SelectLoop struct {
 }
 
 // yieldEvery is how many ready descriptors the loop serves between two
-// runtime.Gosched calls. The loop goroutine never blocks in the Go scheduler
-// (its waits are system calls), so without a yield its scheduling tick
-// never moves; every 10 ms sysmon then takes it for a goroutine hogging its
-// P, preempts it and, finding it in select, hands the P to another thread,
-// and sysmon itself stops backing off. A yield is one trip through the
-// scheduler (a fraction of a microsecond); counted in descriptors rather than
-// rounds, it comes often enough when a round serves a thousand clients and
+// runtime.Gosched calls: a loop that only waits in system calls never
+// passes through the scheduler, and sysmon then preempts it ("Blocking in
+// C" in selectc's package doc). Counted in descriptors rather than rounds,
+// the yield comes often enough when a round serves a thousand clients and
 // seldom enough when it serves one.
 const yieldEvery = 64
 
