@@ -14,6 +14,8 @@ import argparse
 import socket
 import sys
 
+from echoaddr import fmt_addr
+
 messages = ['This is the message ', 'It will be sent ', 'in parts ', ]
 
 # A server that stops answering must fail the run, not hang it.
@@ -22,14 +24,6 @@ TIMEOUT = 10.0
 
 class EchoError(Exception):
     """An echo that did not come back exactly as sent."""
-
-
-def fmt_addr(addr):
-    """host:port (or [v6]:port), as the Go client prints it."""
-    host, port = addr[0], addr[1]
-    if ':' in host:
-        return '[%s]:%d' % (host, port)
-    return '%s:%d' % (host, port)
 
 
 def recv_exactly(s, n):
