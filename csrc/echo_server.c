@@ -380,19 +380,18 @@ static void parse_flags(int argc, char **argv, const char **addr, bool *verbose)
 	}
 }
 
-int main(int argc, char **argv)
+/* setup opens the self-pipe the signal handlers write to, installs them,
+ * and opens the listener; both fds go into rmaster. Returns -1 on failure,
+ * logged. */
+static int setup(struct server *s, const char *addr)
 {
-	static struct server srv;  /* static: conns[] and rbuf are too big for the stack */
-	struct server *s = &srv;
-	const char *addr = "localhost:8090";
 	int p[2];
 
-	parse_flags(argc, argv, &addr, &s->verbose);
 	/* MSG_NOSIGNAL covers sockets; this covers stderr on a pipe whose reader died. */
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
 		logmsg("ERROR", "pipe2: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
 	s->pipe_r = p[0];
 	sig_w = p[1];
@@ -403,12 +402,12 @@ int main(int argc, char **argv)
 
 	s->lfd = listen_on(addr);
 	if (s->lfd < 0)
-		return 1;
+		return -1;
 	shim_fd_zero(&s->rmaster);
 	shim_fd_zero(&s->wmaster);
 	if (shim_fd_set(s->lfd, &s->rmaster) < 0 || shim_fd_set(s->pipe_r, &s->rmaster) < 0) {
 		logmsg("ERROR", "listener or self-pipe fd >= FD_SETSIZE");
-		return 1;
+		return -1;
 	}
 	s->maxfd = s->lfd > s->pipe_r ? s->lfd : s->pipe_r;
 
@@ -418,7 +417,14 @@ int main(int argc, char **argv)
 	if (getsockname(s->lfd, (struct sockaddr *)&ss, &sl) == 0)
 		format_peer(&ss, sl, bound, sizeof bound);
 	logmsg("INFO", "listening on %s", bound);
+	return 0;
+}
 
+/* serve is the post's loop: select on copies of the master sets, then serve
+ * every ready client, then accept. It returns 0 when a signal arrives on the
+ * self-pipe, -1 when select fails (logged). */
+static int serve(struct server *s)
+{
 	for (;;) {
 		struct timeval tv, *tvp = NULL;
 
@@ -429,7 +435,7 @@ int main(int argc, char **argv)
 		}
 		/* select overwrites its sets, so it gets copies of the masters. */
 		fd_set r = s->rmaster, w = s->wmaster, e = s->rmaster;
-		/* Only a paused listener needs a timeout; otherwise block at 0% CPU. */
+		/* Only a resting listener needs a timeout; otherwise block at 0% CPU. */
 		if (s->resume_ns > 0) {
 			tv = shim_timeval_from_ns(s->resume_ns - now_ns());
 			tvp = &tv;
@@ -440,10 +446,10 @@ int main(int argc, char **argv)
 			continue;
 		if (n < 0) {
 			logmsg("ERROR", "select: %s", strerror(-n));
-			return 1;
+			return -1;
 		}
 		if (shim_fd_isset(s->pipe_r, &r))
-			break;
+			return 0;
 		for (int fd = 0; fd <= s->maxfd; fd++) {
 			struct conn *c = s->conns[fd];
 			if (!c)
@@ -459,9 +465,14 @@ int main(int argc, char **argv)
 		if (shim_fd_isset(s->lfd, &r))
 			on_listener(s);
 	}
+}
 
+/* shut_down closes every client, the listener and the self-pipe. */
+static void shut_down(struct server *s)
+{
 	unsigned char sig = 0;
 	ssize_t got = read(s->pipe_r, &sig, 1);
+
 	vlog(s, "got signal %d, shutting down", got == 1 ? sig : 0);
 	for (int fd = 0; fd < FD_SETSIZE; fd++)
 		if (s->conns[fd])
@@ -469,5 +480,16 @@ int main(int argc, char **argv)
 	close(s->lfd);
 	close(s->pipe_r);
 	close(sig_w);
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;  /* static: conns[] and rbuf are too big for the stack */
+	const char *addr = "localhost:8090";
+
+	parse_flags(argc, argv, &addr, &srv.verbose);
+	if (setup(&srv, addr) < 0 || serve(&srv) < 0)
+		return 1;
+	shut_down(&srv);
 	return 0;
 }
