@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/selectc/selectc/cmd/internal/loadgen"
 	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
 
@@ -45,8 +46,9 @@ func setup(m *testing.M) (int, error) {
 	if repoRoot, err = serverproc.RepoRoot(); err != nil {
 		return 0, err
 	}
-	if err := raiseNoFile(minNoFile); err != nil {
-		return 0, err
+	if _, err := loadgen.RaiseNoFile(minNoFile); err != nil {
+		// Not fatal: the scenarios that need more say so (requireNoFile).
+		fmt.Fprintln(os.Stderr, "conformance:", err)
 	}
 	if dir := os.Getenv("SELECTC_BIN"); dir != "" {
 		if !filepath.IsAbs(dir) {
@@ -70,20 +72,6 @@ func setup(m *testing.M) (int, error) {
 		fmt.Fprintln(os.Stderr, "conformance: some servers did not build:", buildErr)
 	}
 	return m.Run(), nil
-}
-
-// raiseNoFile lifts the soft RLIMIT_NOFILE to at least want, as far as the
-// hard limit allows; the scenarios that need more check it themselves.
-func raiseNoFile(want uint64) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return os.NewSyscallError("getrlimit", err)
-	}
-	if lim.Cur >= want {
-		return nil
-	}
-	lim.Cur = min(want, lim.Max)
-	return os.NewSyscallError("setrlimit", syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
 }
 
 // requireNoFile fails t when the test process cannot hold n descriptors.

@@ -35,7 +35,7 @@ var cBuilds = []struct {
 // Build builds every server binary into binDir so that `go test ./...`
 // works without make: the Go programs with one `go build`, then the C
 // server and its sanitized twin with gcc. It builds as much as it can: when
-// a program does not build (it may not be written yet), the others still
+// a program does not build, the others still
 // are, and the returned error names each failure with the tool's output.
 func Build(ctx context.Context, repoRoot, binDir string) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {

@@ -122,8 +122,9 @@ func (p *Proc) reap() {
 }
 
 // waitReady polls with TCP connects until one succeeds, the server exits,
-// ctx ends or startTimeout passes. Polling is the only readiness signal a
-// server gives: it prints nothing when it starts listening.
+// ctx ends or startTimeout passes. A connect is the one readiness signal
+// every server gives alike: their start-up lines differ, and some come
+// before the listener is open.
 func (p *Proc) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
