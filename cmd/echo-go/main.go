@@ -33,7 +33,7 @@ func main() {
 		cmd.ApplyMinProcs()
 		var ln int
 		if ln, err = echoserver.Listen(ctx, cmd.Addr); err == nil {
-			err = echoserver.NewSelectLoop(cmd.Config, &unixSelector{}, ln).Serve(ctx)
+			err = echoserver.NewPostLoop(cmd.Config, &unixSelector{}, ln).Serve(ctx)
 		}
 	default:
 		err = fmt.Errorf("unknown -engine %q (want net or unix)", *engine)

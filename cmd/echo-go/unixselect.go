@@ -10,7 +10,7 @@ import (
 	"github.com/selectc/selectc/cmd/internal/echoserver"
 )
 
-// unixSelector is echoserver.Selector on golang.org/x/sys/unix.Select: the
+// unixSelector is echoserver.ListSelector on golang.org/x/sys/unix.Select: the
 // same select(2) as selectc, reached by a raw system call instead of cgo.
 // It builds the fd_sets in Go and keeps its memory between calls.
 type unixSelector struct {

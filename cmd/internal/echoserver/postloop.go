@@ -11,19 +11,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Selector is a select over descriptor lists with Python's select.select
-// semantics. *selectc.Selector[FD] is one (select(2) through cgo);
+// ListSelector is a select over descriptor lists with Python's select.select
+// semantics (a negative timeout blocks). *selectc.Selector[FD] is one
+// (select(2) through cgo);
 // cmd/echo-go has one on golang.org/x/sys/unix.Select (no cgo).
-type Selector interface {
+type ListSelector interface {
 	Select(rlist, wlist, xlist []FD, timeout time.Duration) (r, w, x []FD, err error)
 }
 
-// SelectLoop is the seed post's server: an inputs list holding the listener
+// PostLoop is the seed post's server: an inputs list holding the listener
 // and the clients, an outputs list of clients with echo queued, and one
 // select over them per round.
-type SelectLoop struct {
+type PostLoop struct {
 	cfg     Config
-	sel     Selector
+	sel     ListSelector
 	ln      FD
 	inputs  []FD
 	outputs []FD
@@ -41,9 +42,9 @@ type SelectLoop struct {
 // seldom enough when it serves one.
 const yieldEvery = 64
 
-// NewSelectLoop returns a loop serving the listener ln with sel.
-func NewSelectLoop(cfg Config, sel Selector, ln int) *SelectLoop {
-	return &SelectLoop{
+// NewPostLoop returns a loop serving the listener ln with sel.
+func NewPostLoop(cfg Config, sel ListSelector, ln int) *PostLoop {
+	return &PostLoop{
 		cfg:   cfg,
 		sel:   sel,
 		ln:    FD(ln),
@@ -55,7 +56,7 @@ func NewSelectLoop(cfg Config, sel Selector, ln int) *SelectLoop {
 // Serve runs the loop until ctx is done, then closes every socket, the
 // listener included. It returns nil after a shutdown, or the select error
 // that stopped it.
-func (s *SelectLoop) Serve(ctx context.Context) error {
+func (s *PostLoop) Serve(ctx context.Context) error {
 	wake, err := newWakePipe(ctx)
 	if err != nil {
 		return err
@@ -105,7 +106,7 @@ func (s *SelectLoop) Serve(ctx context.Context) error {
 }
 
 // readable reads a client and echoes at once what it sent.
-func (s *SelectLoop) readable(fd FD) {
+func (s *PostLoop) readable(fd FD) {
 	c := s.conns[fd]
 	if c == nil {
 		return // closed earlier this round
@@ -121,7 +122,7 @@ func (s *SelectLoop) readable(fd FD) {
 }
 
 // writable sends what is queued for a client.
-func (s *SelectLoop) writable(fd FD) {
+func (s *PostLoop) writable(fd FD) {
 	c := s.conns[fd]
 	if c == nil {
 		return
@@ -134,7 +135,7 @@ func (s *SelectLoop) writable(fd FD) {
 }
 
 // settle puts c in the lists its state asks for, or closes it.
-func (s *SelectLoop) settle(c *Conn, err error) {
+func (s *PostLoop) settle(c *Conn, err error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		s.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
 		s.drop(c)
@@ -166,7 +167,7 @@ func toggle(list []FD, fd FD, want bool) []FD {
 }
 
 // drop forgets c and closes it, as the post does on EOF or an exception.
-func (s *SelectLoop) drop(c *Conn) {
+func (s *PostLoop) drop(c *Conn) {
 	s.cfg.verbose("closing", "peer", c.Peer)
 	fd := FD(c.Fd)
 	if c.reading {
@@ -181,20 +182,20 @@ func (s *SelectLoop) drop(c *Conn) {
 
 // acceptAll accepts every waiting connection into inputs, or rests the
 // listener when descriptors ran out.
-func (s *SelectLoop) acceptAll() {
+func (s *PostLoop) acceptAll() {
 	if !s.cfg.AcceptAll(int(s.ln), s.add) {
 		s.resting = time.Now().Add(AcceptBackoff)
 		s.inputs = toggle(s.inputs, s.ln, false)
 	}
 }
 
-func (s *SelectLoop) add(c *Conn) {
+func (s *PostLoop) add(c *Conn) {
 	s.conns[c.Fd] = c
 	s.inputs, c.reading = append(s.inputs, FD(c.Fd)), true
 }
 
 // timeout is Forever unless the listener is resting.
-func (s *SelectLoop) timeout() time.Duration {
+func (s *PostLoop) timeout() time.Duration {
 	if s.resting.IsZero() {
 		return -1
 	}
@@ -202,7 +203,7 @@ func (s *SelectLoop) timeout() time.Duration {
 }
 
 // wakeListener puts a rested listener back in inputs.
-func (s *SelectLoop) wakeListener() {
+func (s *PostLoop) wakeListener() {
 	if !s.resting.IsZero() && !time.Now().Before(s.resting) {
 		s.resting = time.Time{}
 		s.inputs = toggle(s.inputs, s.ln, true)
@@ -210,7 +211,7 @@ func (s *SelectLoop) wakeListener() {
 }
 
 // closeAll closes every client and the listener, at shutdown.
-func (s *SelectLoop) closeAll() {
+func (s *PostLoop) closeAll() {
 	for _, c := range s.conns {
 		if c != nil {
 			s.drop(c)
