@@ -82,6 +82,10 @@ func echoConn(c net.Conn, cfg echoserver.Config) {
 		cfg.Log.Info("connection from", "peer", peer)
 	}
 	buf := make([]byte, echoserver.ReadSize)
+	// The buffer is this connection's memory: counted, so that a crowd
+	// leaving makes the server give it back (echoserver.Release).
+	echoserver.Acquire(len(buf))
+	defer echoserver.Release(len(buf))
 	for {
 		n, err := c.Read(buf)
 		if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// releaseDrop is how far the bytes queued by all connections together must
+// releaseDrop is how far the bytes held for all connections together must
 // fall below their peak before the server hands memory back to the system.
 const releaseDrop = 16 << 20
 
@@ -13,30 +13,30 @@ const releaseDrop = 16 << 20
 // garbage must be collected first (a collection comes when the heap grows
 // again, or after two minutes) and the background scavenger then gives back
 // a little at a time. After a burst of clients that filled their queues and
-// left, a select server would keep hundreds of megabytes for minutes. So
-// the servers follow one rule (README, "The servers"): when the bytes queued
-// across all connections fall releaseDrop below their peak, memory goes
-// back at once; here a goroutine runs debug.FreeOSMemory (a collection,
-// then everything free is returned), so the loop never waits for it. A
-// server streaming to a slow reader moves bytes through its queues without
-// a large drop, and pays nothing.
+// left, a server would keep hundreds of megabytes for minutes. So the
+// servers follow one rule (README, "The servers"): when the bytes held for
+// connections (queues here, read buffers in cmd/echo-go's net server) fall
+// releaseDrop below their peak, memory goes back at once; here a goroutine
+// runs debug.FreeOSMemory (a collection, then everything free is returned),
+// so no connection waits for it. A server streaming to a slow reader moves
+// bytes through its queues without a large drop, and pays nothing.
 var mem struct {
 	sync.Mutex
-	queued, peak int  // bytes queued now, and the most since the last release
+	queued, peak int  // bytes held now, and the most since the last release
 	releasing    bool // a release goroutine is running
 }
 
-// queued records n bytes added to some queue.
-func queued(n int) {
+// Acquire records n bytes held for a connection.
+func Acquire(n int) {
 	mem.Lock()
 	mem.queued += n
 	mem.peak = max(mem.peak, mem.queued)
 	mem.Unlock()
 }
 
-// dequeued records n bytes gone from some queue (sent or dropped), and
-// starts a release when the total fell far enough below its peak.
-func dequeued(n int) {
+// Release records n bytes a connection no longer holds, and starts handing
+// memory back to the system when the total fell far enough below its peak.
+func Release(n int) {
 	if n == 0 {
 		return
 	}

@@ -56,7 +56,7 @@ func (q *queue) push(p []byte) {
 		return
 	}
 	q.n += len(p)
-	queued(len(p))
+	Acquire(len(p))
 	for len(p) > 0 {
 		last := len(q.chunks) - 1
 		if last < 0 || len(q.chunks[last]) == chunkSize {
@@ -85,7 +85,7 @@ func (q *queue) advance(n int) {
 	}
 	q.head += n
 	q.n -= n
-	dequeued(n)
+	Release(n)
 	if q.head == len(q.chunks[0]) {
 		freeChunk(q.chunks[0])
 		q.chunks[0] = nil
@@ -102,6 +102,6 @@ func (q *queue) reset() {
 	for _, c := range q.chunks {
 		freeChunk(c)
 	}
-	dequeued(q.n)
+	Release(q.n)
 	*q = queue{}
 }

@@ -46,8 +46,8 @@ func TestReleaseAfterDropFromPeak(t *testing.T) {
 	started := func() bool { mem.Lock(); defer mem.Unlock(); return mem.releasing || mem.peak == mem.queued }
 	// Streaming: up and down by less than releaseDrop, many times.
 	for range 100 {
-		queued(releaseDrop / 2)
-		dequeued(releaseDrop / 2)
+		Acquire(releaseDrop / 2)
+		Release(releaseDrop / 2)
 	}
 	mem.Lock()
 	peak, releasing := mem.peak, mem.releasing
@@ -56,8 +56,8 @@ func TestReleaseAfterDropFromPeak(t *testing.T) {
 		t.Fatalf("streaming through the queues: releasing %v, peak %d; want no release", releasing, peak)
 	}
 	// A burst that leaves: the drop from the peak starts a release.
-	queued(3 * releaseDrop)
-	dequeued(releaseDrop + 1)
+	Acquire(3 * releaseDrop)
+	Release(releaseDrop + 1)
 	if !started() {
 		t.Fatal("no release after the queues fell more than releaseDrop below their peak")
 	}
