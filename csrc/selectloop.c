@@ -1,14 +1,13 @@
 /* selectloop.c: see selectloop.h. */
 #include "selectloop.h"
 #include "selectshim.h"
+#include "selectwake.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
 
@@ -34,13 +33,9 @@ static void unlock(selectloop *l) { pthread_mutex_unlock(&l->mu); }
 
 static void wake(selectloop *l)
 {
-	static const uint64_t one = 1;
 	pthread_mutex_lock(&l->wake_mu);
-	if (l->wakefd >= 0) {
-		/* Failure is EAGAIN, a counter at its maximum: the loop wakes anyway. */
-		ssize_t r = write(l->wakefd, &one, sizeof one);
-		(void)r;
-	}
+	if (l->wakefd >= 0)
+		selectwake_signal(l->wakefd); /* a full counter wakes the loop all the same */
 	pthread_mutex_unlock(&l->wake_mu);
 }
 
@@ -71,11 +66,11 @@ selectloop *selectloop_new(int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0 || fd >= FD_SETSIZE) {
-		*err = fd < 0 ? -errno : -EMFILE;
-		if (fd >= 0)
-			close(fd);
+	int fd = -1;
+	int rc = selectwake_open(&fd);
+	if (rc) {
+		/* An eventfd at or above FD_SETSIZE is -EMFILE, as this API always said. */
+		*err = rc == -ERANGE ? -EMFILE : rc;
 		free(l);
 		return NULL;
 	}
@@ -201,10 +196,7 @@ void selectloop_clear_stop(selectloop *l)
 
 static void drain_wake(selectloop *l)
 {
-	uint64_t n;
-	/* One read empties an eventfd counter; EAGAIN (nothing to read) is fine. */
-	ssize_t r = read(l->wakefd, &n, sizeof n);
-	(void)r;
+	selectwake_drain(l->wakefd);
 }
 
 /* ready_events gathers fd's bits from the three scratch sets. */
@@ -303,7 +295,7 @@ int selectloop_close(selectloop *l)
 		l->closed = 1;
 		forget(l, l->wakefd);
 		pthread_mutex_lock(&l->wake_mu);
-		close(l->wakefd);
+		selectwake_close(l->wakefd);
 		l->wakefd = -1;
 		pthread_mutex_unlock(&l->wake_mu);
 	}

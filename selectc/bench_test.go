@@ -11,7 +11,7 @@ import (
 // readyFds returns n distinct descriptors, each readable: pipe read ends
 // holding a byte, their write ends closed so 1000 of them fit below 1024.
 // Call done when finished with them.
-func readyFds(b *testing.B, n int) (fds []FD, done func()) {
+func readyFds(b testing.TB, n int) (fds []FD, done func()) {
 	b.Helper()
 	raiseNoFile(b, 2048)
 	files := make([]*os.File, 0, n)

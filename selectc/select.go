@@ -34,7 +34,8 @@ const Forever time.Duration = -1
 // and err is nil.
 //
 // A timeout of 0 polls; a negative one (Forever) blocks. Lists may be nil;
-// with all three empty, Select just sleeps for the timeout.
+// with all three empty, Select just sleeps for the timeout. To end a wait
+// early from another goroutine, use SelectContext.
 //
 // Unlike select.select, Select never hands select(2) a descriptor it cannot
 // hold: one outside [0, FdSetSize) gives an *FdError naming it and wrapping
@@ -42,6 +43,12 @@ const Forever time.Duration = -1
 // cases the kernel is not called. A closed descriptor gives an error that
 // wraps syscall.EBADF and names it (one *FdError per bad descriptor). A
 // signal (EINTR) is retried with the time that remains.
+//
+// An element that is also a syscall.Conn, such as *os.File, is read through
+// SyscallConn().Control and its Fd method is never called: os.File.Fd would
+// switch the file to blocking mode and stop its deadlines working. A closed
+// *os.File gives an error wrapping os.ErrClosed. For a net.Conn, which has
+// no Fd method, select on its ConnFD.
 //
 // Select crosses into C once per call, whatever the number of descriptors,
 // and keeps no state between calls: it is safe for concurrent use.
@@ -51,49 +58,84 @@ func Select[T Filer](rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []
 }
 
 // Selector is Select with memory kept from call to call, for loops that
-// select over and over: after the first calls it allocates nothing. The
-// slices it returns are its own and are overwritten by the next call. A
-// Selector must not be used by several goroutines at once; its zero value is
-// ready to use.
+// select over and over: after the first calls it allocates nothing (for
+// elements read through SyscallConn, a little per element). The slices it
+// returns are its own and are overwritten by the next call. A Selector must
+// not be used by several goroutines at once; its zero value is ready to use.
 type Selector[T Filer] struct {
 	b       batch
 	r, w, x []T
+	kind    fdKind // how to read the elements' descriptors, decided at first use
 }
 
 // Select is the package-level Select, reusing s's memory; see there.
 func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
+	if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.b.wait(timeout); err != nil {
+		return nil, nil, nil, err
+	}
+	evs := s.b.ev // collect's three lines, here without a call: this is the hot path
+	s.r, evs = collectList(s.r[:0], rlist, evs)
+	s.w, evs = collectList(s.w[:0], wlist, evs)
+	s.x, _ = collectList(s.x[:0], xlist, evs)
+	return s.r, s.w, s.x, nil
+}
+
+// fill puts the three lists in the batch, followed by extra entries for the
+// caller to fill, and returns the index of the first extra one.
+func (s *Selector[T]) fill(rlist, wlist, xlist []T, extra int) (n int, err error) {
+	if s.kind == kindUnknown {
+		s.kind = kindOf[T]()
+	}
 	lists := [3][]T{rlist, wlist, xlist}
-	s.b.resize(len(rlist) + len(wlist) + len(xlist))
+	s.b.resize(len(rlist) + len(wlist) + len(xlist) + extra)
 	fds, evs := s.b.fds, s.b.ev // locals: the compiler keeps them in registers
 	i := 0
 	for k := range lists {
 		if len(lists[k]) > FdSetSize {
-			return nil, nil, nil, fmt.Errorf("select: %d descriptors in %s: %w", len(lists[k]), listNames[k], ErrTooManyFds)
+			return 0, fmt.Errorf("select: %d descriptors in %s: %w", len(lists[k]), listNames[k], ErrTooManyFds)
 		}
 		bit := C.uint8_t(1 << k)
+		if s.kind == kindFD { // the common case: plain loads, no method call per element
+			for _, fd := range asFDs(lists[k]) {
+				if uint(fd) >= uint(FdSetSize) {
+					return 0, checkFd("select", int(fd))
+				}
+				fds[i], evs[i] = C.int(fd), bit
+				i++
+			}
+			continue
+		}
 		for _, f := range lists[k] {
-			fd := int(f.Fd())
+			fd, err := fdOf(f, s.kind)
+			if err != nil {
+				return 0, err
+			}
 			if uint(fd) >= uint(FdSetSize) {
-				return nil, nil, nil, checkFd("select", fd)
+				return 0, checkFd("select", fd)
 			}
 			fds[i], evs[i] = C.int(fd), bit
 			i++
 		}
 	}
-	if err := s.b.wait(timeout); err != nil {
-		return nil, nil, nil, err
-	}
-	s.r, evs = collect(s.r[:0], rlist, evs)
-	s.w, evs = collect(s.w[:0], wlist, evs)
-	s.x, _ = collect(s.x[:0], xlist, evs)
-	return s.r, s.w, s.x, nil
+	return i, nil
+}
+
+// collect puts the ready elements, after a wait, in s.r, s.w and s.x.
+func (s *Selector[T]) collect(rlist, wlist, xlist []T) {
+	evs := s.b.ev
+	s.r, evs = collectList(s.r[:0], rlist, evs)
+	s.w, evs = collectList(s.w[:0], wlist, evs)
+	s.x, _ = collectList(s.x[:0], xlist, evs)
 }
 
 var listNames = [3]string{"rlist", "wlist", "xlist"}
 
-// collect appends to dst the elements of list whose entry in ev is ready,
-// and returns the entries of ev that belong to the lists after it.
-func collect[T any](dst, list []T, ev []C.uint8_t) ([]T, []C.uint8_t) {
+// collectList appends to dst the elements of list whose entry in ev is
+// ready, and returns the entries of ev that belong to the lists after it.
+func collectList[T any](dst, list []T, ev []C.uint8_t) ([]T, []C.uint8_t) {
 	if dst == nil {
 		dst = []T{} // "nothing ready" is an empty list, as in Python, not nil
 	}

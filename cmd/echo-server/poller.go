@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/selectc/selectc/cmd/internal/echoserver"
+	"github.com/selectc/selectc/selectc"
+)
+
+// pollerServer is -mode=poller: the post's loop driven from Go, as in the
+// select mode, on a selectc.Poller. The fd_sets live in C and change only
+// when a connection's interest does (one small cgo call then); each round
+// is one Wait, which selects and hands back every ready descriptor in the
+// same cgo call. Clients are served through the same echoserver.Conn as
+// the other modes.
+type pollerServer struct {
+	cfg     echoserver.Config
+	p       *selectc.Poller
+	ln      int
+	conns   []*echoserver.Conn // by descriptor: every client fd is below FdSetSize
+	ev      []selectc.Events   // what each descriptor is registered for
+	events  []selectc.PollEvent
+	buf     []byte
+	resting bool      // the listener is unregistered (EMFILE backoff) ...
+	restEnd time.Time // ... until then
+	served  int       // descriptors served since the last yield
+}
+
+// pollerYieldEvery is the select mode's yield, for the same reason (see
+// echoserver's yieldEvery): this loop too waits only in system calls.
+const pollerYieldEvery = 64
+
+// servePoller serves the listener ln until ctx is done, then closes every
+// socket, the listener included.
+func servePoller(ctx context.Context, cfg echoserver.Config, ln int) error {
+	p, err := selectc.NewPoller()
+	if err != nil {
+		unix.Close(ln)
+		return err
+	}
+	s := &pollerServer{
+		cfg: cfg, p: p, ln: ln,
+		conns:  make([]*echoserver.Conn, selectc.FdSetSize),
+		ev:     make([]selectc.Events, selectc.FdSetSize),
+		events: make([]selectc.PollEvent, selectc.FdSetSize), // room for every descriptor: one Wait reports all
+		buf:    make([]byte, echoserver.ReadSize),
+	}
+	defer s.closeAll()
+	if err := p.Register(ln, selectc.Read); err != nil {
+		return err
+	}
+	// The shutdown wakes the Wait through the Poller's own eventfd. One
+	// AfterFunc for the server's life, not WaitContext, which would arm a
+	// new one every round.
+	var stopping atomic.Bool
+	defer context.AfterFunc(ctx, func() {
+		stopping.Store(true)
+		p.Wake()
+	})()
+
+	for {
+		if cfg.Verbose {
+			cfg.Log.Info("waiting for the next event")
+		}
+		n, err := p.Wait(s.events, s.timeout())
+		if err != nil {
+			return err
+		}
+		if stopping.Load() {
+			return nil
+		}
+		accept := false
+		events := s.events[:n]
+		for i := range events {
+			e := &events[i]
+			if e.Fd == ln {
+				// Accept after the round, as the select mode does: a client
+				// closed below must not come back, under its old number, as
+				// a new connection while this round's events still name it.
+				accept = true
+				continue
+			}
+			s.ready(e.Fd, e.Events)
+		}
+		if accept {
+			s.acceptAll()
+		}
+		if s.resting {
+			s.wakeListener()
+		}
+		if s.served += n; s.served >= pollerYieldEvery {
+			s.served = 0
+			runtime.Gosched()
+		}
+	}
+}
+
+// ready does what the select mode's round does for one descriptor: read
+// and echo at once, send what is queued, read the urgent byte of an
+// exceptional condition.
+func (s *pollerServer) ready(fd int, ev selectc.Events) {
+	c := s.conns[fd]
+	if c == nil {
+		return // closed earlier this round
+	}
+	var err error
+	if ev&selectc.Read != 0 {
+		var n, sent int
+		n, sent, err = c.ReadEcho(s.buf)
+		if s.cfg.Verbose && n > 0 { // checked here: building the arguments would allocate
+			s.cfg.Log.Info("received", "bytes", n, "from", c.Peer)
+			if sent > 0 {
+				s.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
+			}
+		}
+	}
+	if err == nil && ev&selectc.Write != 0 && c.WantWrite() {
+		var sent int
+		sent, err = c.Flush()
+		if s.cfg.Verbose && sent > 0 {
+			s.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
+		}
+	}
+	if err == nil && ev&selectc.Except != 0 {
+		err = s.cfg.Urgent(c)
+	}
+	// Register c for what its state asks now, or close it.
+	if err != nil || c.Done() {
+		s.finish(c, err)
+		return
+	}
+	var want selectc.Events
+	if c.WantRead() {
+		want |= selectc.Read | selectc.Except
+	}
+	if c.WantWrite() {
+		want |= selectc.Write
+	}
+	if want != s.ev[fd] { // most events change nothing: no cgo call then
+		s.modify(c, want)
+	}
+}
+
+// finish closes c, done or broken (an error other than the client's EOF,
+// which leaves c to finish its queue first).
+func (s *pollerServer) finish(c *echoserver.Conn, err error) {
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
+		s.drop(c)
+		return
+	}
+	if c.Done() {
+		s.drop(c)
+		return
+	}
+	// EOF with echo still queued: write interest only.
+	s.modify(c, selectc.Write)
+}
+
+// modify registers c for want.
+func (s *pollerServer) modify(c *echoserver.Conn, want selectc.Events) {
+	if want == s.ev[c.Fd] {
+		return
+	}
+	if err := s.p.Modify(c.Fd, want); err != nil {
+		s.cfg.Log.Error("modify", "peer", c.Peer, "err", err)
+		s.drop(c)
+		return
+	}
+	s.ev[c.Fd] = want
+}
+
+// add registers a new connection for reading and urgent data (the select
+// mode's inputs, which it passes as the xlist too).
+func (s *pollerServer) add(c *echoserver.Conn) {
+	const ev = selectc.Read | selectc.Except
+	if err := s.p.Register(c.Fd, ev); err != nil {
+		s.cfg.Log.Error("register", "peer", c.Peer, "err", err)
+		c.Close()
+		return
+	}
+	s.conns[c.Fd], s.ev[c.Fd] = c, ev
+}
+
+// drop unregisters the connection, then closes it: a Wait never watches a
+// closed descriptor.
+func (s *pollerServer) drop(c *echoserver.Conn) {
+	if s.cfg.Verbose {
+		s.cfg.Log.Info("closing", "peer", c.Peer)
+	}
+	if err := s.p.Unregister(c.Fd); err != nil {
+		s.cfg.Log.Error("unregister", "peer", c.Peer, "err", err)
+	}
+	s.conns[c.Fd], s.ev[c.Fd] = nil, 0
+	c.Close()
+}
+
+// acceptAll accepts every waiting connection, or rests the listener when
+// descriptors ran out.
+func (s *pollerServer) acceptAll() {
+	if s.cfg.AcceptAll(s.ln, s.add) {
+		return
+	}
+	if err := s.p.Unregister(s.ln); err != nil {
+		s.cfg.Log.Error("resting the listener", "err", err)
+		return
+	}
+	s.resting, s.restEnd = true, time.Now().Add(echoserver.AcceptBackoff)
+}
+
+// timeout is Forever unless the listener is resting.
+func (s *pollerServer) timeout() time.Duration {
+	if !s.resting {
+		return selectc.Forever
+	}
+	return max(time.Until(s.restEnd), 0)
+}
+
+// wakeListener registers the resting listener again once its rest is over.
+func (s *pollerServer) wakeListener() {
+	if time.Now().Before(s.restEnd) {
+		return
+	}
+	s.resting = false
+	if err := s.p.Register(s.ln, selectc.Read); err != nil {
+		s.cfg.Log.Error("waking the listener", "err", err)
+	}
+}
+
+// closeAll closes, at shutdown, every client, the listener and the Poller.
+func (s *pollerServer) closeAll() {
+	for _, c := range s.conns {
+		if c != nil {
+			s.drop(c)
+		}
+	}
+	s.p.Unregister(s.ln) // fails harmlessly while the listener rests
+	unix.Close(s.ln)
+	if err := s.p.Close(); err != nil {
+		s.cfg.Log.Error("closing the poller", "err", err)
+	}
+}
