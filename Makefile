@@ -19,21 +19,35 @@ SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 export CGO_CFLAGS ?= -O2 -g
 CGO_CFLAGS += -DSELECTC_CSRC_SUM=$(shell cat csrc/*.c csrc/*.h | cksum | cut -d' ' -f1)
 
-GO_PROGS := echo-server echo-client echo-go echo-bench
-C_PROGS  := $(BIN)/echo-server-c $(BIN)/echo-server-c-asan $(BIN)/selectshim-test
+GO_PROGS := echo-server echo-client echo-bench
+# The pure-Go baselines are what a CGO_ENABLED=0 user runs: no runtime/cgo
+# (with cgo on, package net alone would link it for its DNS resolver).
+PURE_GO_PROGS := echo-go
+C_PROGS  := $(BIN)/echo-server-c $(BIN)/echo-server-c-asan $(BIN)/selectshim-test \
+            $(BIN)/selectloop-test $(BIN)/selectloop-test-tsan $(BIN)/selectpoller-test
 SHIM     := csrc/selectshim.c csrc/selectshim.h
+# echo-bench -calls's workers: selectc's wrappers (cgo), x/sys/unix.Select (no
+# cgo, what a pure-Go program pays) and the C baseline with the C server's flags.
+GO_PROGS      += echo-bench/internal/selectcalls-go
+PURE_GO_PROGS += echo-bench/internal/selectcalls-unix
+C_PROGS       += $(BIN)/selectcalls-c
 
-.PHONY: all go-progs test test-c test-py bench bench-full run clean
+.PHONY: all go-progs test test-c test-py bench bench-full bench-calls run clean
 
 all: go-progs $(C_PROGS)
 
 go-progs:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(GO_PROGS))
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(PURE_GO_PROGS))
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) csrc/echo_server.c csrc/selectshim.c -o $@
+
+$(BIN)/selectcalls-c: csrc/selectcalls.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -pthread csrc/selectcalls.c -o $@
 
 $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
@@ -43,6 +57,21 @@ $(BIN)/selectshim-test: csrc/selectshim_test.c $(SHIM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) csrc/selectshim_test.c csrc/selectshim.c -o $@
 
+# selectloop's C harness, once under ASan+UBSan and once under ThreadSanitizer
+# (the two cannot share a binary). The headers: selectloop.c includes more than
+# its own, so any of them changing rebuilds.
+$(BIN)/selectloop-test: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+
+$(BIN)/selectloop-test-tsan: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS_COMMON) -O1 -g -fsanitize=thread -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+
+$(BIN)/selectpoller-test: csrc/selectpoller_test.c csrc/selectpoller.c $(wildcard csrc/*.h) $(SHIM)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -pthread csrc/selectpoller_test.c csrc/selectpoller.c csrc/selectshim.c -o $@
+
 # The conformance suite and the bench smoke test use the binaries just built.
 # -p 1: the conformance suite times shutdowns and idle CPU, so packages run
 # one at a time and the others do not steal its two cores.
@@ -50,14 +79,22 @@ test: all test-c test-py
 	$(GO) vet ./...
 	SELECTC_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -p 1 -timeout 15m ./...
 
-test-c: $(BIN)/selectshim-test
+test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsan $(BIN)/selectpoller-test
 	./$(BIN)/selectshim-test
+	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectloop-test
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./$(BIN)/selectloop-test-tsan
+	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectpoller-test
 
 test-py:
 	$(PYTHON) -m py_compile cmd/echo-py/echo_server.py cmd/echo-py/echo_client.py
 
 bench: all
 	./$(BIN)/echo-bench -quick -bin $(BIN)
+	./$(BIN)/echo-bench -calls -bin $(BIN)
+
+# One select call through every wrapper, the full grid (about 2 minutes).
+bench-calls: all
+	./$(BIN)/echo-bench -calls -calls-grid full -bin $(BIN)
 
 bench-full: all
 	./$(BIN)/echo-bench -bin $(BIN)
