@@ -42,14 +42,19 @@ func TestWriteCharts(t *testing.T) {
 	// An idle cell and a failed sample must not break or join the curves.
 	r.Samples = append(r.Samples, Sample{Round: 1, Server: "c", Cell: Cell{Conns: 10, Idle: 900, Size: 64}, Echoes: 5, EchoesPerSec: 5, SrvCPUus: 1})
 	r.Samples = append(r.Samples, Sample{Round: 1, Server: "py", Cell: Cell{Conns: 1000, Size: 64}, Errors: 3})
+	r.Settings.Baseline = "c"
+	r.Summary = summarize(r.Samples, []Cell{{Conns: 1, Size: 64}, {Conns: 10, Size: 64}, {Conns: 100, Size: 64}, {Conns: 10, Idle: 900, Size: 64},
+		{Conns: 1, Size: 1024}, {Conns: 10, Size: 1024}, {Conns: 100, Size: 1024}}, r.Settings.Servers, "c")
 	dir := t.TempDir()
 	files, err := writeCharts(dir, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
-		"echoes-per-s_size64.svg", "echoes-per-s_size64.png", "echoes-per-s_size1024.svg", "echoes-per-s_size1024.png",
-		"server-cpu-per-echo_size64.svg", "server-cpu-per-echo_size64.png", "server-cpu-per-echo_size1024.svg", "server-cpu-per-echo_size1024.png",
+	var want []string
+	for _, stem := range []string{"echoes-per-s", "server-cpu-per-echo", "server-cpu-ratio", "echoes-ratio"} {
+		for _, size := range []string{"64", "1024"} {
+			want = append(want, stem+"_size"+size+".svg", stem+"_size"+size+".png")
+		}
 	}
 	slices.Sort(files)
 	slices.Sort(want)

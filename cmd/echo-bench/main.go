@@ -11,6 +11,7 @@
 //	echo-bench                        # the full matrix (`make bench-full`)
 //	echo-bench -servers c,go-net -conns 1,100 -sizes 64 -rounds 5
 //	echo-bench -callgrind             # user-space instructions per echo
+//	echo-bench -calls                 # one select call through every wrapper (make bench-calls: -calls-grid full)
 //
 // It builds nothing: run `make` first. It exits 1 if any echo failed.
 package main
@@ -26,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -55,6 +57,10 @@ type options struct {
 	callgrind                    bool
 	cgN1, cgN2                   int64
 	cgSize                       int
+	calls                        bool
+	callsGridName                string
+	callsN, callsReady           string
+	callsWrappers                string
 	verbose                      bool
 	set                          map[string]bool // flags given explicitly
 }
@@ -64,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("echo-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "the quick preset (make bench): conns 1,10,100,1000 × sizes 64,1024 + idle, 2 rounds, short windows")
-	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers, ","), "servers to compare (also: c-asan; go-select-1p, go-select held to one P)")
+	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers(tableSpecs()), ","), "servers to compare (also: "+optionalServers(tableSpecs())+")")
 	fs.StringVar(&o.conns, "conns", "", "active connections per cell, comma-separated (default: the preset's)")
 	fs.StringVar(&o.sizes, "sizes", "", "message sizes in bytes, comma-separated (default: the preset's)")
 	fs.IntVar(&o.idle, "idle", -1, "idle connections of the idle cell, 0 for no idle cell (default: the preset's, 900)")
@@ -88,6 +94,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.cgN1, "callgrind-n1", 2000, "echoes before the first callgrind dump")
 	fs.Int64Var(&o.cgN2, "callgrind-n2", 12000, "echoes before the second callgrind dump")
 	fs.IntVar(&o.cgSize, "callgrind-size", 64, "message size of the callgrind runs")
+	fs.BoolVar(&o.calls, "calls", false, "instead of the matrix, time one select call through every wrapper (C, selectc, x/sys/unix, Python) on 1 to 1000 descriptors")
+	fs.StringVar(&o.callsGridName, "calls-grid", "quick", "grid of -calls: quick (a few seconds) or full (make bench-calls); -rounds, -warmup and -duration override its")
+	fs.StringVar(&o.callsN, "calls-n", "", "watched descriptors per call, comma-separated (default: the grid's, 1,8,64,256,1000)")
+	fs.StringVar(&o.callsReady, "calls-ready", "", "which are ready, comma-separated: one, all, none (default: all three)")
+	fs.StringVar(&o.callsWrappers, "calls-wrappers", "", "wrappers of -calls, comma-separated (default: all: "+wrapperNames(callWrappers)+")")
 	fs.BoolVar(&o.verbose, "v", false, "debug logs, and copy the servers' output to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -174,8 +185,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		} else {
 			clientCores, serverCPU = 1, o.serverCPU
 			measured = []int{o.clientCPU, o.serverCPU}
-			pinning = fmt.Sprintf("load generator on CPU %d (GOMAXPROCS=1), servers on CPU %d; Go servers GOMAXPROCS=1, which the select-loop ones (go-select, go-reactor, go-unix) raise to 2 by their -min-procs default: a spare P for the blocked select, still one CPU; go-net-default unpinned with default GOMAXPROCS",
-				o.clientCPU, o.serverCPU)
+			pinning = "" // run says it, once it knows the servers
 		}
 	}
 
@@ -205,19 +215,15 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // run measures and returns the results; with a nil *Results the error is a
 // setup problem, otherwise the results are partial (interrupted).
 func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU int, measured []int, stderr io.Writer) (*Results, error) {
+	if o.calls {
+		return runCallsMode(ctx, o, pinning, serverCPU, stderr)
+	}
 	presetName, p, err := o.preset()
 	if err != nil {
 		return nil, err
 	}
-	repoRoot, err := serverproc.RepoRoot()
+	repoRoot, binDir, err := o.dirs()
 	if err != nil {
-		return nil, err
-	}
-	binDir := o.bin
-	if binDir == "" {
-		binDir = filepath.Join(repoRoot, "bin")
-	}
-	if binDir, err = filepath.Abs(binDir); err != nil {
 		return nil, err
 	}
 	servers, err := resolveServers(parseNames(o.servers), binDir, repoRoot, serverCPU)
@@ -232,6 +238,16 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 	}
 	if _, err := loadgen.RaiseNoFile(uint64(p.Idle+p.IdleConn+maxInts(p.Conns)) + 64); err != nil {
 		return nil, err
+	}
+
+	if o.callgrind {
+		// Under callgrind an unpinned variant would repeat its base (every
+		// Go server runs with one P there), and nothing is pinned.
+		servers = slices.DeleteFunc(servers, func(s server) bool { return s.Unpinned })
+		pinning = fmt.Sprintf("none: under valgrind a process runs one thread at a time anyway; Go servers with GOMAXPROCS=1 GODEBUG=%s",
+			strings.Join(callgrindGODEBUG, ","))
+	} else if pinning == "" {
+		pinning = pinningText(o.clientCPU, serverCPU, servers)
 	}
 
 	res := &Results{Env: collectEnv(ctx, repoRoot, o.callgrind)}
@@ -255,16 +271,12 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 		Servers: servers, Cells: p.Cells(), Rounds: p.Rounds, Warmup: p.Warmup, Duration: p.Duration,
 		Depth: o.depth, NoFile: o.noFile, Seed: o.seed, Progress: stderr, Verbose: o.verbose, ClientCores: clientCores, MeasuredCPUs: measured,
 	}}
-	kept, skipped, err := r.preflight(ctx)
-	if err != nil {
+	if err := r.preflight(ctx); err != nil {
 		return nil, err
 	}
-	r.cfg.Servers, res.Skipped = kept, skipped
-	for _, s := range kept {
+	for _, s := range servers {
 		res.Settings.Servers = append(res.Settings.Servers, s.Name)
-		if s.Note != "" {
-			res.Settings.ServerNotes[s.Name] = s.Note
-		}
+		res.Settings.ServerNotes[s.Name] = s.description()
 	}
 
 	if o.callgrind {
@@ -277,7 +289,7 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 				return nil, err
 			}
 		}
-		res.Callgrind, err = runCallgrind(ctx, kept, callgrindConfig{N1: o.cgN1, N2: o.cgN2, Size: o.cgSize, Dir: dir, NoFile: o.noFile, Verbose: o.verbose})
+		res.Callgrind, err = runCallgrind(ctx, servers, callgrindConfig{N1: o.cgN1, N2: o.cgN2, Size: o.cgSize, Dir: dir, NoFile: o.noFile, Verbose: o.verbose})
 	} else {
 		res.Samples, err = r.run(ctx)
 		res.Summary = summarize(res.Samples, p.Cells(), res.Settings.Servers, o.baseline)
@@ -285,6 +297,49 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 	if err != nil {
 		res.Interrupted = ctx.Err() != nil
 	}
+	return res, err
+}
+
+// dirs finds the repository root and the directory of the built programs
+// (-bin, or bin/ at the root).
+func (o *options) dirs() (repoRoot, binDir string, err error) {
+	if repoRoot, err = serverproc.RepoRoot(); err != nil {
+		return "", "", err
+	}
+	binDir = o.bin
+	if binDir == "" {
+		binDir = filepath.Join(repoRoot, "bin")
+	}
+	binDir, err = filepath.Abs(binDir)
+	return repoRoot, binDir, err
+}
+
+// runCallsMode is run for -calls: the call-level grid instead of the
+// echo matrix.
+func runCallsMode(ctx context.Context, o *options, pinning string, cpu int, stderr io.Writer) (*Results, error) {
+	g, ws, err := o.callsGrid()
+	if err != nil {
+		return nil, err
+	}
+	repoRoot, binDir, err := o.dirs()
+	if err != nil {
+		return nil, err
+	}
+	if o.out == "" {
+		o.out = filepath.Join(repoRoot, "bench", "results", time.Now().Format("20060102-150405")+"-calls")
+	}
+	if pinning == "" {
+		pinning = fmt.Sprintf("echo-bench on CPU %d (it only waits for answers), every worker on CPU %d, one measuring at a time; "+
+			"Go workers at the runtime's default GOMAXPROCS for one allowed CPU (1)", o.clientCPU, cpu)
+	}
+	res := &Results{Env: collectEnv(ctx, repoRoot, false)}
+	res.Env.ClientCPUs = pinning
+	res.Settings = Settings{Preset: "calls " + g.Name, Rounds: g.Rounds, Baseline: callsBaseline, Pinning: pinning}
+	res.Calls, err = runCalls(ctx, g, ws, binDir, repoRoot, cpu, stderr)
+	if res.Calls == nil {
+		return nil, err
+	}
+	res.Interrupted = ctx.Err() != nil
 	return res, err
 }
 
@@ -327,7 +382,7 @@ func writeOutputs(o *options, res *Results, stdout io.Writer) error {
 			return err
 		}
 	}
-	if o.out != "none" && len(res.Samples) > 0 {
+	if o.out != "none" && (len(res.Samples) > 0 || res.Calls != nil) {
 		charts, err := writeCharts(o.out, res)
 		if err != nil {
 			return err

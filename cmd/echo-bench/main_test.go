@@ -15,8 +15,10 @@ func TestMain(m *testing.M) {
 		os.Exit(pinHelper())
 	}
 	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(builtBin)
+	for _, dir := range []string{builtBin, callBin} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -29,10 +29,10 @@ type Settings struct {
 type Results struct {
 	Env         Env               `json:"env"`
 	Settings    Settings          `json:"settings"`
-	Skipped     []Skip            `json:"skipped,omitempty"`
 	Summary     []Summary         `json:"summary,omitempty"`
 	Samples     []Sample          `json:"samples,omitempty"`
 	Callgrind   []CallgrindResult `json:"callgrind,omitempty"`
+	Calls       *CallsRun         `json:"calls,omitempty"`
 	Interrupted bool              `json:"interrupted,omitempty"`
 }
 
@@ -44,6 +44,9 @@ func (r *Results) Errors() int64 {
 	}
 	for _, c := range r.Callgrind {
 		n += c.Errors
+	}
+	if r.Calls != nil {
+		n += r.Calls.Errors
 	}
 	return n
 }
@@ -63,6 +66,9 @@ var csvHeader = []string{
 
 // writeCSV writes one row per sample (the raw per-round data).
 func writeCSV(w io.Writer, r *Results) error {
+	if r.Calls != nil {
+		return writeCallsCSV(w, r.Calls)
+	}
 	cw := csv.NewWriter(w)
 	cw.Write(csvHeader)
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
@@ -107,6 +113,9 @@ func writeBenchfmt(w io.Writer, r *Results) error {
 		}
 		fmt.Fprintf(w, "BenchmarkEchoCallgrind/server=%s/size=%d \t %d \t %.0f instr/echo\n", c.Server, c.Size, c.N2-c.N1, c.IrPerEcho)
 	}
+	if r.Calls != nil {
+		writeCallsBenchfmt(w, r.Calls)
+	}
 	return nil
 }
 
@@ -139,11 +148,25 @@ func writeMarkdown(w io.Writer, r *Results) error {
 	row("C server flags", e.CFlags)
 	row("cgo flags (selectc)", e.CgoCFlags)
 	row("FORTIFY in force", e.Fortify)
+	if c := r.Calls; c != nil {
+		row("pinning", st.Pinning)
+		row("run", fmt.Sprintf("call-level grid %s · %d round(s) · warm-up %v · window %v · N %v · ready %v",
+			c.Grid.Name, c.Grid.Rounds, c.Grid.Warmup, c.Grid.Window, c.Grid.Ns, c.Grid.Ready))
+		fmt.Fprintln(w)
+		writeCallsMarkdown(w, c)
+		return nil
+	}
 	row("RLIMIT_NOFILE", fmt.Sprintf("load generator %s; servers %d", e.NoFileClient, e.NoFileServer))
 	row("pinning", st.Pinning)
-	row("run", fmt.Sprintf("preset %s · %d round(s) · warm-up %s · window %s · depth %d · seed %d · server order shuffled per round and cell",
-		st.Preset, st.Rounds, st.Warmup, st.Window, st.Depth, st.Seed))
+	if cg := r.Callgrind; len(cg) > 0 {
+		row("run", fmt.Sprintf("callgrind · one connection · %d B messages · counters dumped after %d and %d echoes · at most %d valgrind runs per server",
+			cg[0].Size, cg[0].N1, cg[0].N2, callgrindAttempts))
+	} else {
+		row("run", fmt.Sprintf("preset %s · %d round(s) · warm-up %s · window %s · depth %d · seed %d · server order shuffled per round and cell",
+			st.Preset, st.Rounds, st.Warmup, st.Window, st.Depth, st.Seed))
+	}
 	fmt.Fprintln(w)
+	writeServerNotes(w, st.Servers, st.ServerNotes)
 
 	if len(r.Summary) > 0 {
 		base := st.Baseline
@@ -164,13 +187,6 @@ func writeMarkdown(w io.Writer, r *Results) error {
 	if len(r.Callgrind) > 0 {
 		writeCallgrindTable(w, r.Callgrind, st.Baseline)
 	}
-	if len(r.Skipped) > 0 {
-		fmt.Fprintf(w, "## Skipped\n\n")
-		for _, s := range r.Skipped {
-			fmt.Fprintf(w, "- **%s**: %s\n", s.Server, mdEscape(s.Reason))
-		}
-		fmt.Fprintln(w)
-	}
 	if n := r.Errors(); n > 0 {
 		fmt.Fprintf(w, "## Errors: %d\n\n", n)
 		for _, s := range r.Samples {
@@ -188,6 +204,19 @@ func writeMarkdown(w io.Writer, r *Results) error {
 		fmt.Fprintf(w, "Errors: 0 (every echoed byte verified).\n")
 	}
 	return nil
+}
+
+// writeServerNotes says what each row is, in the words of serverproc's
+// table (and of the variant, for a variant row).
+func writeServerNotes(w io.Writer, servers []string, notes map[string]string) {
+	if len(servers) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "| server | what it is |\n|---|---|\n")
+	for _, name := range servers {
+		fmt.Fprintf(w, "| %s | %s |\n", name, mdEscape(notes[name]))
+	}
+	fmt.Fprintln(w)
 }
 
 func cellsOf(sums []Summary) []Cell {

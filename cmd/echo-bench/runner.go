@@ -7,87 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/selectc/selectc/cmd/internal/loadgen"
 	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
-
-// server is one row of the benchmark: which program, and how it is run.
-type server struct {
-	Name string
-	Spec serverproc.Spec
-	CPU  int      // CPU to pin it to, or -1
-	Env  []string // on top of the spec's
-	Note string   // how it differs from the like-for-like rows
-}
-
-// defaultServers are the rows of a plain run. c-asan is left out: it
-// measures the sanitizer, not the server.
-var defaultServers = []string{"c", "go-select", "go-reactor", "go-net", "go-unix", "go-net-default", "py"}
-
-// variant is a row that runs a base server differently.
-type variant struct {
-	name, base string
-	args       []string // added to the base's arguments
-	unpinned   bool     // any CPU, default GOMAXPROCS
-	note       string
-}
-
-// variants: go-net-default is go-net as users get it; go-select-1p (on
-// request only) is go-select held to one P, to measure what the spare P
-// saves.
-var variants = []variant{
-	{name: "go-net-default", base: "go-net", unpinned: true, note: "unpinned, default GOMAXPROCS"},
-	{name: "go-select-1p", base: "go-select", args: []string{"-min-procs", "1"}, note: "no spare P"},
-}
-
-// resolveServers turns names into servers with binaries from binDir. Go
-// servers run with GOMAXPROCS=1 so every like-for-like row has one core (the
-// select-loop servers add a spare P themselves, see echo-server -min-procs).
-func resolveServers(names []string, binDir, repoRoot string, serverCPU int) ([]server, error) {
-	specs := serverproc.Specs(binDir, repoRoot)
-	var out []server
-	for _, name := range names {
-		v := variant{name: name, base: name}
-		if i := slices.IndexFunc(variants, func(v variant) bool { return v.name == name }); i >= 0 {
-			v = variants[i]
-		}
-		sp, ok := serverproc.Lookup(specs, v.base)
-		if !ok {
-			return nil, fmt.Errorf("unknown server %q (known: %s)", name, specNames(specs))
-		}
-		sp.Name = name
-		sp.Args = append(slices.Clone(sp.Args), v.args...)
-		s := server{Name: name, Spec: sp, CPU: serverCPU, Note: v.note}
-		if v.unpinned {
-			s.CPU = -1
-		} else if strings.HasPrefix(name, "go-") {
-			s.Env = []string{"GOMAXPROCS=1"}
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func specNames(specs []serverproc.Spec) string {
-	var names []string
-	for _, s := range specs {
-		names = append(names, s.Name)
-	}
-	for _, v := range variants {
-		names = append(names, v.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-// Skip records a server left out of the run, and why.
-type Skip struct {
-	Server string `json:"server"`
-	Reason string `json:"reason"`
-}
 
 // runConfig is everything the runner needs.
 type runConfig struct {
@@ -121,31 +46,24 @@ type runner struct {
 }
 
 // preflight starts and stops each server once, so a missing or broken
-// binary fails the run at once rather than after minutes of measuring. A
-// go-reactor that rejects -mode=reactor (the mode may not exist yet) is
-// skipped with a note; any other failure is an error.
-func (r *runner) preflight(ctx context.Context) (kept []server, skipped []Skip, err error) {
+// binary (or a mode the binary does not have yet) fails the run at once
+// rather than after minutes of measuring: a server asked for is measured or
+// the run fails, it is never silently left out.
+func (r *runner) preflight(ctx context.Context) error {
 	for _, s := range r.cfg.Servers {
 		if err := s.Spec.Check(); err != nil {
-			return nil, nil, fmt.Errorf("%w (run `make` first, or pass -bin)", err)
+			return fmt.Errorf("%w (run `make` first, or pass -bin)", err)
 		}
 		p, err := serverproc.Start(ctx, s.Spec, r.procOptions(s))
 		if err != nil {
 			// serverproc appends the server's output, which names the flag.
-			if s.Name == "go-reactor" && ctx.Err() == nil && strings.Contains(err.Error(), "mode") {
-				reason := "binary rejects -mode=reactor: " + lastLine(err.Error())
-				skipped = append(skipped, Skip{Server: s.Name, Reason: reason})
-				slog.Warn("skipping server", "server", s.Name, "reason", reason)
-				continue
-			}
-			return nil, nil, err
+			return fmt.Errorf("server %s (%s) does not start; is bin/ up to date with the tree (`make`)?\n%w", s.Name, s.Spec.Source, err)
 		}
 		if _, err := p.Stop(); err != nil {
-			return nil, nil, err
+			return err
 		}
-		kept = append(kept, s)
 	}
-	return kept, skipped, nil
+	return nil
 }
 
 func (r *runner) procOptions(s server) serverproc.Options {
@@ -307,11 +225,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// lastLine is the last non-empty line of s: for a server that exited at
-// start-up, its final complaint.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }

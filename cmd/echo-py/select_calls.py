@@ -119,7 +119,8 @@ APIS = {"select": select_api, "selectors": selectors_api}
 
 def timed(run, want, min_ns, max_calls):
     """Calls until min_ns have passed (after one call) or max_calls were made,
-    in doubling batches so the clock is read rarely."""
+    in batches so the clock is read rarely: each batch is what the rate so
+    far says is left, at most twice the last one."""
     done, batch, t0 = 0, 1, time.perf_counter_ns()
     elapsed = 0
     while done < max_calls:
@@ -128,7 +129,8 @@ def timed(run, want, min_ns, max_calls):
         elapsed = time.perf_counter_ns() - t0
         if elapsed >= min_ns:
             break
-        batch = min(batch * 2, max_calls - done)
+        left = done * (min_ns - elapsed) // max(elapsed, 1) + 1
+        batch = min(left, batch * 2, max_calls - done)
     return done, elapsed
 
 
