@@ -7,17 +7,12 @@ PYTHON  ?= python3
 BIN     := bin
 ADDR    ?= localhost:8090
 
-# The shims compile with the same flags here as under cgo (selectc/cgo.go):
-# FORTIFY turns a missed range check into an abort instead of corruption.
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Icsrc
-CFLAGS  ?= -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
-SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-
-# selectc compiles csrc/*.c through one-line #includes, and the go command's
-# cache does not look at included files: a fingerprint of csrc/ in the cgo
-# flags makes it rebuild when they change.
-export CGO_CFLAGS ?= -O2 -g
-CGO_CFLAGS += -DSELECTC_CSRC_SUM=$(shell cat csrc/*.c csrc/*.h | cksum | cut -d' ' -f1)
+# The C flag sets (CFLAGS_COMMON, CFLAGS_OPT, CFLAGS_ASAN, CFLAGS_TSAN) and
+# why each: csrc/flags.mk, their one home. selectc's #cgo line is generated
+# from the same file (go generate ./selectc, run by go-progs below).
+include csrc/flags.mk
+CFLAGS ?= $(CFLAGS_OPT)
+CC_C   := $(CC) $(CFLAGS_COMMON) -Icsrc
 
 GO_PROGS := echo-server echo-client echo-bench
 # The pure-Go baselines are what a CGO_ENABLED=0 user runs: no runtime/cgo
@@ -38,39 +33,40 @@ all: go-progs $(C_PROGS)
 
 go-progs:
 	@mkdir -p $(BIN)
+	$(GO) generate ./selectc
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(GO_PROGS))
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(PURE_GO_PROGS))
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) csrc/echo_server.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS) csrc/echo_server.c csrc/selectshim.c -o $@
 
 $(BIN)/selectcalls-c: csrc/selectcalls.c
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -pthread csrc/selectcalls.c -o $@
+	$(CC_C) $(CFLAGS) -pthread csrc/selectcalls.c -o $@
 
 $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) csrc/echo_server.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c csrc/selectshim.c -o $@
 
 $(BIN)/selectshim-test: csrc/selectshim_test.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) csrc/selectshim_test.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) csrc/selectshim_test.c csrc/selectshim.c -o $@
 
 # selectloop's C harness, once under ASan+UBSan and once under ThreadSanitizer
 # (the two cannot share a binary). The headers: selectloop.c includes more than
 # its own, so any of them changing rebuilds.
 $(BIN)/selectloop-test: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
 
 $(BIN)/selectloop-test-tsan: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) -O1 -g -fsanitize=thread -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_TSAN) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
 
 $(BIN)/selectpoller-test: csrc/selectpoller_test.c csrc/selectpoller.c $(wildcard csrc/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -pthread csrc/selectpoller_test.c csrc/selectpoller.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectpoller_test.c csrc/selectpoller.c csrc/selectshim.c -o $@
 
 # The conformance suite and the bench smoke test use the binaries just built.
 # -p 1: the conformance suite times shutdowns and idle CPU, so packages run

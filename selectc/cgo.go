@@ -1,7 +1,12 @@
 package selectc
 
+// The #cgo CFLAGS line is in cgo_flags.go, generated from csrc/flags.mk
+// with a fingerprint of the C in csrc/ that this package includes: the go
+// command hashes only the files in this folder, so without it an edit to
+// csrc/ would leave a stale build in its cache.
+//go:generate go run ../cmd/internal/gencgo
+
 /*
-#cgo CFLAGS: -I${SRCDIR}/../csrc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 #include "selectshim.h"
 */
 import "C"

@@ -13,11 +13,20 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/selectc/selectc/cmd/internal/cflags"
 )
 
-// cServerCFLAGS are the flags the Makefile builds bin/echo-server-c with;
-// the environment header reports the FORTIFY level they put in force.
-const cServerCFLAGS = "-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2"
+// cServerCFLAGS returns the flags bin/echo-server-c is built with
+// (csrc/flags.mk's optimised set); the environment header reports them and
+// the FORTIFY level they put in force.
+func cServerCFLAGS(repoRoot string) []string {
+	sets, err := cflags.Read(repoRoot)
+	if err != nil {
+		return nil
+	}
+	return sets.Join("CFLAGS_COMMON", "CFLAGS_OPT")
+}
 
 // Env describes the machine and tools a run used, so that figures from two
 // runs are only compared knowingly.
@@ -50,9 +59,9 @@ func collectEnv(ctx context.Context, repoRoot string, withValgrind bool) Env {
 		Go:             runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		GCC:            firstLine(toolOutput(ctx, "gcc", "--version")),
 		Python:         firstLine(toolOutput(ctx, "python3", "--version")),
-		CFlags:         cServerCFLAGS,
+		CFlags:         strings.Join(cServerCFLAGS(repoRoot), " "),
 		CgoCFlags:      cgoCFlags(repoRoot),
-		Fortify:        fortifyLevel(ctx),
+		Fortify:        fortifyLevel(ctx, cServerCFLAGS(repoRoot)),
 		ClientMaxProcs: runtime.GOMAXPROCS(0),
 	}
 	var u unix.Utsname
@@ -117,8 +126,11 @@ func cpuCount() int {
 // fortifyLevel asks gcc which __USE_FORTIFY_LEVEL glibc's headers settle
 // on under the C server's flags: _FORTIFY_SOURCE alone says what was asked,
 // not what is in force (it needs optimisation, and glibc may cap it).
-func fortifyLevel(ctx context.Context) string {
-	args := append(strings.Fields(cServerCFLAGS), "-dM", "-E", "-x", "c", "-")
+func fortifyLevel(ctx context.Context, flags []string) string {
+	if flags == nil {
+		return "n/a"
+	}
+	args := append(append([]string{}, flags...), "-dM", "-E", "-x", "c", "-")
 	cmd := exec.CommandContext(ctx, "gcc", args...)
 	cmd.Stdin = strings.NewReader("#include <stdio.h>\n")
 	out, err := cmd.Output()

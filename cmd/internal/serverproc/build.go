@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/selectc/selectc/cmd/internal/cflags"
 )
 
 // goPackages are the Go programs Build puts in binDir; pureGoPackages are
@@ -20,16 +22,14 @@ var (
 // cSources are the C sources of the prototype server, relative to the repo root.
 var cSources = []string{"csrc/echo_server.c", "csrc/selectshim.c"}
 
-// cBuilds are the gcc flag sets of the C server and its sanitized twin;
-// the same flags as the Makefile, so a test exercises what make builds.
+// cBuilds are the C server and its sanitized twin, each with the flag sets
+// of csrc/flags.mk the Makefile uses, so a test exercises what make builds.
 var cBuilds = []struct {
-	out   string
-	flags []string
+	out  string
+	sets []string
 }{
-	{"echo-server-c", []string{"-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror",
-		"-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=2", "-Icsrc"}},
-	{"echo-server-c-asan", []string{"-std=c11", "-D_GNU_SOURCE", "-O1", "-g", "-fno-omit-frame-pointer",
-		"-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Werror", "-Icsrc"}},
+	{"echo-server-c", []string{"CFLAGS_COMMON", "CFLAGS_OPT"}},
+	{"echo-server-c-asan", []string{"CFLAGS_COMMON", "CFLAGS_ASAN"}},
 }
 
 // Build builds every server binary into binDir so that `go test ./...`
@@ -53,8 +53,12 @@ func Build(ctx context.Context, repoRoot, binDir string) error {
 			errs = append(errs, err)
 		}
 	}
+	sets, err := cflags.Read(repoRoot)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for _, b := range cBuilds {
-		args := append(append([]string{}, b.flags...), cSources...)
+		args := append(append(sets.Join(b.sets...), "-Icsrc"), cSources...)
 		args = append(args, "-o", filepath.Join(binDir, b.out))
 		if err := run(ctx, repoRoot, nil, "gcc", args...); err != nil {
 			errs = append(errs, err)

@@ -1,0 +1,15 @@
+# The flag sets every piece of C in the project is compiled with, and their
+# one home. The Makefile includes this file; selectc's #cgo line is generated
+# from it (go generate ./selectc); serverproc (the builds `go test` makes
+# without make) and echo-bench (its environment header) read it through
+# cmd/internal/cflags. One NAME := value per line.
+
+# Every build, optimised or sanitized.
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+# Optimised builds (cgo, bin/echo-server-c): FORTIFY turns a range check
+# missed on the Go side into an abort instead of memory corruption.
+CFLAGS_OPT := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+# The C tests and bin/echo-server-c-asan.
+CFLAGS_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# The C tests where threads meet.
+CFLAGS_TSAN := -O1 -g -fsanitize=thread
