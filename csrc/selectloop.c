@@ -59,20 +59,17 @@ static void set_interest(selectloop *l, int fd, int ev)
 	}
 }
 
-selectloop *selectloop_new(int *err)
+int selectloop_new(selectloop **out)
 {
 	selectloop *l = calloc(1, sizeof *l);
-	if (!l) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!l)
+		return -ENOMEM;
 	int fd = -1;
 	int rc = selectwake_open(&fd);
 	if (rc) {
-		/* An eventfd at or above FD_SETSIZE is -EMFILE, as this API always said. */
-		*err = rc == -ERANGE ? -EMFILE : rc;
 		free(l);
-		return NULL;
+		/* An eventfd at or above FD_SETSIZE is -EMFILE, as this API always said. */
+		return rc == -ERANGE ? -EMFILE : rc;
 	}
 	pthread_mutexattr_t attr;
 	pthread_mutexattr_init(&attr);
@@ -87,7 +84,8 @@ selectloop *selectloop_new(int *err)
 	l->maxfd = fd;
 	set_interest(l, fd, SHIM_READ);
 	atomic_init(&l->stop, 0);
-	return l;
+	*out = l;
+	return 0;
 }
 
 void selectloop_free(selectloop *l)
@@ -152,24 +150,24 @@ static void forget(selectloop *l, int fd)
 		l->maxfd--;
 }
 
-struct selectloop_del_result selectloop_del(selectloop *l, int fd)
+int selectloop_del(selectloop *l, int fd, void **handle)
 {
-	struct selectloop_del_result r = {NULL, 0};
+	int err = 0;
 	lock(l);
 	if (l->closed)
-		r.err = -ESHUTDOWN;
+		err = -ESHUTDOWN;
 	else if (fd < 0 || fd >= FD_SETSIZE)
-		r.err = -ERANGE;
+		err = -ERANGE;
 	else if (!l->handle[fd])
-		r.err = -ENOENT;
+		err = -ENOENT;
 	else {
-		r.handle = l->handle[fd];
+		*handle = l->handle[fd];
 		forget(l, fd);
 		/* The caller may close fd next: a sleeping select must drop it. */
 		wake_if_other(l);
 	}
 	unlock(l);
-	return r;
+	return err;
 }
 
 int selectloop_fds(selectloop *l, int *out)
@@ -253,9 +251,10 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 			break;
 		}
 		l->stats.iterations++;
+		/* The wake fd's bit stays in n: the loop below reaches it (no
+		 * handle, so never dispatched) and counts it there, once. */
 		if (shim_fd_isset(l->wakefd, &sets[0])) {
 			drain_wake(l);
-			n--;
 			if (atomic_load(&l->stop))
 				continue;
 		}
@@ -303,18 +302,19 @@ int selectloop_close(selectloop *l)
 	return err;
 }
 
-void *selectloop_pop(selectloop *l)
+int selectloop_pop(selectloop *l, void **handle)
 {
-	void *h = NULL;
+	int err = -ENOENT;
 	lock(l);
-	for (int fd = l->maxfd; fd >= 0 && !h; fd--) {
+	for (int fd = l->maxfd; fd >= 0 && err; fd--) {
 		if (l->handle[fd]) {
-			h = l->handle[fd];
+			*handle = l->handle[fd];
 			forget(l, fd);
+			err = 0;
 		}
 	}
 	unlock(l);
-	return h;
+	return err;
 }
 
 struct selectloop_stats selectloop_get_stats(selectloop *l)

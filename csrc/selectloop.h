@@ -19,8 +19,10 @@
  * numbers and handle addresses are both reused). Only events still in the
  * descriptor's interest are passed on.
  *
- * Errors come back as -errno, as in selectshim; -ESHUTDOWN always means the
- * loop is closed, so -EBADF from selectloop_run is select's own.
+ * Every call that can fail returns 0 or -errno (libuv's rule, as in
+ * selectshim), with any other result through an out-parameter; -ESHUTDOWN
+ * always means the loop is closed, so -EBADF from selectloop_run is
+ * select's own.
  */
 #ifndef SELECTLOOP_H
 #define SELECTLOOP_H
@@ -44,10 +46,9 @@ struct selectloop_stats {
 	uint64_t eintr;      /* select(2) calls interrupted by a signal, retried */
 };
 
-/* selectloop_new allocates a loop with its wake eventfd. Returns NULL and
- * sets *err to -errno on failure (-EMFILE when the eventfd itself would be
- * at or above FD_SETSIZE). */
-selectloop *selectloop_new(int *err);
+/* selectloop_new allocates a loop with its wake eventfd into *out. -EMFILE
+ * when the eventfd itself would be at or above FD_SETSIZE. */
+int selectloop_new(selectloop **out);
 
 /* selectloop_free releases a loop that selectloop_close has closed. */
 void selectloop_free(selectloop *l);
@@ -62,14 +63,10 @@ int selectloop_add(selectloop *l, int fd, int ev, void *handle);
  * errors as selectloop_add. */
 int selectloop_mod(selectloop *l, int fd, int ev);
 
-/* selectloop_del unregisters fd and returns its handle, exactly once: a
- * second call for the same registration gets -ENOENT. The caller owns the
- * handle from then on; the loop never dispatches it again. */
-struct selectloop_del_result {
-	void *handle;
-	int err;
-};
-struct selectloop_del_result selectloop_del(selectloop *l, int fd);
+/* selectloop_del unregisters fd and gives its handle back in *handle,
+ * exactly once: a second call for the same registration gets -ENOENT. The
+ * caller owns the handle from then on; the loop never dispatches it again. */
+int selectloop_del(selectloop *l, int fd, void **handle);
 
 /* selectloop_fds writes the registered descriptors (the wake fd excluded) to
  * out, which has room for FD_SETSIZE, and returns how many. */
@@ -95,9 +92,10 @@ void selectloop_clear_stop(selectloop *l);
  * -ESHUTDOWN: already closed. */
 int selectloop_close(selectloop *l);
 
-/* selectloop_pop unregisters some registered descriptor and returns its
- * handle, or NULL when none is left. Close uses it to give back every handle. */
-void *selectloop_pop(selectloop *l);
+/* selectloop_pop unregisters some registered descriptor and gives its handle
+ * back in *handle; -ENOENT when none is left. Close uses it to give back
+ * every handle. */
+int selectloop_pop(selectloop *l, void **handle);
 
 /* selectloop_get_stats copies the counters. */
 struct selectloop_stats selectloop_get_stats(selectloop *l);

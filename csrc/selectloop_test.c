@@ -227,10 +227,40 @@ static int log_of(void *h, struct rec *out, int max)
 	return k;
 }
 
-/* del_is is "selectloop_del(l, fd) gave back h"; for hooks. */
+/* The scenarios read selectloop's out-parameter calls as values through
+ * these: new_loop is NULL with *err set on failure; del_fd pairs the
+ * handle with the error; pop_one is NULL once -ENOENT says nothing is left
+ * (any other error counts as a handle, so the checks catch it). */
+static selectloop *new_loop(int *err)
+{
+	selectloop *l = NULL;
+	*err = selectloop_new(&l);
+	return *err ? NULL : l;
+}
+
+struct del_result {
+	void *handle;
+	int err;
+};
+
+static struct del_result del_fd(selectloop *l, int fd)
+{
+	struct del_result r = {NULL, 0};
+	r.err = selectloop_del(l, fd, &r.handle);
+	return r;
+}
+
+static void *pop_one(selectloop *l)
+{
+	void *h = NULL;
+	int rc = selectloop_pop(l, &h);
+	return rc == -ENOENT ? NULL : rc ? (void *)l : h;
+}
+
+/* del_is is "del_fd(l, fd) gave back h"; for hooks. */
 static int del_is(selectloop *l, int fd, void *h)
 {
-	struct selectloop_del_result d = selectloop_del(l, fd);
+	struct del_result d = del_fd(l, fd);
 	return d.err == 0 && d.handle == h;
 }
 
@@ -240,7 +270,7 @@ static int pop_all(selectloop *l, void *const *want, int n)
 {
 	int seen[16] = {0}, extra = 0, total = 0;
 	void *h;
-	while ((h = selectloop_pop(l)) != NULL && total < 100) {
+	while ((h = pop_one(l)) != NULL && total < 100) {
 		total++;
 		int k;
 		for (k = 0; k < n && want[k] != h; k++)
@@ -250,7 +280,7 @@ static int pop_all(selectloop *l, void *const *want, int n)
 		else
 			extra++;
 	}
-	int ok = extra == 0 && total == n && selectloop_pop(l) == NULL;
+	int ok = extra == 0 && total == n && pop_one(l) == NULL;
 	for (int k = 0; k < n; k++)
 		ok &= seen[k] == 1;
 	return ok;
@@ -263,7 +293,7 @@ static int H[32]; /* handles of the single-threaded scenarios: &H[i] */
 static void test_api(void)
 {
 	int err = 12345;
-	selectloop *l = selectloop_new(&err);
+	selectloop *l = new_loop(&err);
 	if (!check(l != NULL, "api: selectloop_new succeeds (err=%d)", err))
 		return;
 	int wfd = find_eventfd();
@@ -300,7 +330,7 @@ static void test_api(void)
 		check(e == -EEXIST, "api: add the loop's own wake fd -> -EEXIST (got %d)", e);
 		e = selectloop_mod(l, wfd, SHIM_WRITE);
 		check(e == -ENOENT, "api: mod the wake fd -> -ENOENT (got %d)", e);
-		struct selectloop_del_result d = selectloop_del(l, wfd);
+		struct del_result d = del_fd(l, wfd);
 		check(d.err == -ENOENT && d.handle == NULL, "api: del the wake fd -> -ENOENT, NULL (got %d, %p)", d.err,
 		      d.handle);
 	}
@@ -328,16 +358,16 @@ static void test_api(void)
 	e = selectloop_mod(l, p[0], EV_ALL);
 	check(e == 0, "api: mod p[0] to all three -> 0 (got %d)", e);
 
-	struct selectloop_del_result d;
-	d = selectloop_del(l, -1);
+	struct del_result d;
+	d = del_fd(l, -1);
 	check(d.err == -ERANGE && !d.handle, "api: del fd -1 -> -ERANGE, NULL (got %d)", d.err);
-	d = selectloop_del(l, FD_SETSIZE);
+	d = del_fd(l, FD_SETSIZE);
 	check(d.err == -ERANGE && !d.handle, "api: del fd FD_SETSIZE -> -ERANGE, NULL (got %d)", d.err);
-	d = selectloop_del(l, p[1]);
+	d = del_fd(l, p[1]);
 	check(d.err == -ENOENT && !d.handle, "api: del unregistered p[1] -> -ENOENT, NULL (got %d)", d.err);
-	d = selectloop_del(l, p[0]);
+	d = del_fd(l, p[0]);
 	check(d.err == 0 && d.handle == &H[0], "api: del p[0] returns its handle (err %d)", d.err);
-	d = selectloop_del(l, p[0]);
+	d = del_fd(l, p[0]);
 	check(d.err == -ENOENT && !d.handle, "api: del p[0] a second time -> -ENOENT, NULL (got %d, %p)", d.err,
 	      d.handle);
 	e = selectloop_mod(l, p[0], SHIM_READ);
@@ -353,7 +383,7 @@ static void test_api(void)
 	ok &= selectloop_add(l, sb[0], SHIM_EXCEPT, &H[5]) == 0;
 	check(ok, "api: add sb[1], sa[0], p[1], sb[0] -> 0 each");
 	check(fds_are(l, (int[]){p[0], p[1], sa[0], sb[0], sb[1]}, 5), "api: fds lists exactly the five");
-	d = selectloop_del(l, sa[0]);
+	d = del_fd(l, sa[0]);
 	check(d.err == 0 && d.handle == &H[3], "api: del sa[0] returns its handle (err %d)", d.err);
 	check(fds_are(l, (int[]){p[0], p[1], sb[0], sb[1]}, 4), "api: fds lists the four left");
 
@@ -372,7 +402,7 @@ static void test_api(void)
 	check(e == -ESHUTDOWN, "api: add after close -> -ESHUTDOWN (got %d)", e);
 	e = selectloop_mod(l, p[0], SHIM_WRITE);
 	check(e == -ESHUTDOWN, "api: mod after close -> -ESHUTDOWN (got %d)", e);
-	d = selectloop_del(l, p[0]);
+	d = del_fd(l, p[0]);
 	check(d.err == -ESHUTDOWN && !d.handle, "api: del after close -> -ESHUTDOWN, NULL (got %d)", d.err);
 	e = selectloop_run(l, log_dispatch);
 	check(e == -ESHUTDOWN, "api: run after close -> -ESHUTDOWN (got %d)", e);
@@ -418,7 +448,7 @@ static void test_new_emfile(void)
 		held[n++] = fd;
 	}
 	int err = 0;
-	selectloop *l = selectloop_new(&err);
+	selectloop *l = new_loop(&err);
 	check(l == NULL && err == -EMFILE, "new: with fds 0..%d taken, selectloop_new -> NULL, -EMFILE (got %p, %d)",
 	      FD_SETSIZE - 1, (void *)l, err);
 	/* Under a 1024 limit /proc/self/fd cannot be opened now: free one first. */
@@ -428,7 +458,7 @@ static void test_new_emfile(void)
 	      before, n, after);
 	if (l) {
 		selectloop_close(l);
-		while (selectloop_pop(l))
+		while (pop_one(l))
 			;
 		selectloop_free(l);
 	}
@@ -479,7 +509,7 @@ static int hook_events(void *h, int fd, int ev, uint64_t round)
 static void test_dispatch_events(void)
 {
 	int err;
-	selectloop *l = selectloop_new(&err);
+	selectloop *l = new_loop(&err);
 	if (!check(l != NULL, "events: selectloop_new"))
 		return;
 	memset(&ev2, 0, sizeof ev2);
@@ -579,7 +609,7 @@ static void test_stop(void)
 {
 	int err;
 	memset(&sp, 0, sizeof sp);
-	selectloop *l = sp.l = selectloop_new(&err);
+	selectloop *l = sp.l = new_loop(&err);
 	if (!check(l != NULL, "stop: selectloop_new"))
 		return;
 	int e[2];
@@ -625,7 +655,7 @@ static void test_stop(void)
 	took = now_ns() - t0;
 	check(r == 0 && seen && took < 1000000000,
 	      "stop: an fd added from another thread is dispatched by the sleeping loop (%.3f ms)", took / 1e6);
-	struct selectloop_del_result d = selectloop_del(l, sp.f[0]);
+	struct del_result d = del_fd(l, sp.f[0]);
 	check(d.err == 0 && d.handle == &H[2], "stop: del from another thread while running returns the handle");
 
 	/* Signals interrupt select; the loop retries (and counts them once
@@ -684,7 +714,7 @@ static void *stop_spammer(void *arg)
 static void test_stop_vs_close(void)
 {
 	int err;
-	selectloop *l = selectloop_new(&err);
+	selectloop *l = new_loop(&err);
 	if (!check(l != NULL, "stop-vs-close: selectloop_new"))
 		return;
 	pthread_t th;
@@ -702,7 +732,7 @@ static void test_stop_vs_close(void)
 	pthread_join(th, NULL);
 	check(e == 0, "stop-vs-close: close while another thread calls stop -> 0 (got %d), %lu stops", e,
 	      atomic_load(&spam_n));
-	check(selectloop_pop(l) == NULL, "stop-vs-close: nothing to pop");
+	check(pop_one(l) == NULL, "stop-vs-close: nothing to pop");
 	selectloop_free(l);
 }
 
@@ -776,7 +806,7 @@ static selectloop *setup_abc(const char *name, int bev)
 {
 	int err;
 	memset(&ch, 0, sizeof ch);
-	selectloop *l = selectloop_new(&err);
+	selectloop *l = new_loop(&err);
 	if (!l || readable_pair(ch.a) || readable_pair(ch.b) || readable_pair(ch.c)) {
 		check(0, "%s: setup", name);
 		return NULL;
@@ -902,6 +932,46 @@ static int hook_abort(void *h, int fd, int ev, uint64_t round)
 	return fd == ab.abort_on ? ab.rv : 0;
 }
 
+/* In a round where the wake fd is ready too, every other ready fd is still
+ * dispatched in that same round: the wake fd's bit counts once. */
+static selectloop *wc_loop;
+static uint64_t wc_round;
+static int wc_fd;
+
+static int wake_count_dispatch(void *h, int fd, int ev)
+{
+	(void)h;
+	(void)ev;
+	if (fd == wc_fd) {
+		wc_round = selectloop_get_stats(wc_loop).iterations;
+		return 1;
+	}
+	return 0;
+}
+
+static void test_wake_counted_once(void)
+{
+	int err, sv[2];
+	selectloop *l = wc_loop = new_loop(&err);
+	if (!check(l != NULL && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "wake count: a loop and a socket pair"))
+		return;
+	wc_fd = sv[0];
+	check(write(sv[1], "x", 1) == 1 && selectloop_add(l, sv[0], SHIM_READ, &H[0]) == 0,
+	      "wake count: register a readable socket above the wake fd");
+	/* A stop consumed before run leaves the eventfd readable for the next run. */
+	selectloop_stop(l);
+	check(selectloop_run(l, wake_count_dispatch) == 0, "wake count: a stop before run returns 0");
+	int r = selectloop_run(l, wake_count_dispatch);
+	check(r == SELECTLOOP_ABORTED && wc_round == 1,
+	      "wake count: the readable fd is dispatched in the first select, beside the wake fd (run %d, select #%llu)",
+	      r, (unsigned long long)wc_round);
+	struct del_result d = del_fd(l, sv[0]);
+	check(d.err == 0 && selectloop_close(l) == 0, "wake count: del and close");
+	selectloop_free(l);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_abort(void)
 {
 	selectloop *l = setup_abc("abort", SHIM_READ);
@@ -1019,7 +1089,7 @@ static int hammer_dispatch(void *p, int fd, int ev)
 	/* Now and then a shared fd deletes itself, and maybe comes back with a
 	 * new handle: we hold the loop, so both must succeed. */
 	if (h->shared && n % 31 == 0) {
-		struct selectloop_del_result d = selectloop_del(hm.l, fd);
+		struct del_result d = del_fd(hm.l, fd);
 		if (d.err != 0 || d.handle != h || !claim(h, fd))
 			HBAD();
 		else {
@@ -1077,7 +1147,7 @@ static void *hammer(void *arg)
 	int pev = 0;
 	int64_t deadline = now_ns() + HAMMER_NS;
 	unsigned long ops = 0;
-	struct selectloop_del_result d;
+	struct del_result d;
 	int e;
 
 	while (ops < HAMMER_OPS && now_ns() < deadline) {
@@ -1105,7 +1175,7 @@ static void *hammer(void *arg)
 				HBAD();
 			break;
 		case 5: case 6:
-			d = selectloop_del(hm.l, fd);
+			d = del_fd(hm.l, fd);
 			if (d.err == 0) {
 				if (!claim(d.handle, fd))
 					HBAD();
@@ -1115,7 +1185,7 @@ static void *hammer(void *arg)
 			break;
 		case 7: /* private fd, known state: add or del */
 			if (ph) {
-				d = selectloop_del(hm.l, priv[0]);
+				d = del_fd(hm.l, priv[0]);
 				if (d.err != 0 || d.handle != ph || !claim(ph, priv[0]))
 					HBAD();
 				atomic_fetch_add(&hm.dels, 1);
@@ -1146,7 +1216,7 @@ static void *hammer(void *arg)
 			break;
 		case 9: /* private recycle: del, close, a new socketpair (the numbers come back), add */
 			if (ph) {
-				d = selectloop_del(hm.l, priv[0]);
+				d = del_fd(hm.l, priv[0]);
 				if (d.err != 0 || d.handle != ph || !claim(ph, priv[0]))
 					HBAD();
 				atomic_fetch_add(&hm.dels, 1);
@@ -1181,7 +1251,7 @@ static void test_threads(void)
 	int err;
 	memset(&hm, 0, sizeof hm);
 	hm.slab = calloc(HSLAB, sizeof *hm.slab);
-	hm.l = selectloop_new(&err);
+	hm.l = new_loop(&err);
 	if (!check(hm.slab && hm.l, "threads: setup"))
 		return;
 	int ok = 1;
@@ -1268,7 +1338,7 @@ static void test_threads(void)
 	check(e == 0, "threads: close -> 0 (got %d)", e);
 	int popped = 0, bad_pop = 0;
 	void *h;
-	while ((h = selectloop_pop(hm.l)) != NULL && popped <= FD_SETSIZE) {
+	while ((h = pop_one(hm.l)) != NULL && popped <= FD_SETSIZE) {
 		popped++;
 		bad_pop += !claim(h, -1);
 	}
@@ -1308,6 +1378,7 @@ int main(void)
 	test_stop_vs_close();
 	test_dispatch_changes();
 	test_abort();
+	test_wake_counted_once();
 	test_threads();
 	int fds1 = count_open_fds();
 	check(fds0 == fds1, "every fd the test opened is closed (%d open at start, %d at the end)", fds0, fds1);

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 )
 
 // Events is a set of readiness conditions: what a Handler is registered for,
@@ -123,10 +124,9 @@ type loopState struct {
 // NewLoop returns a Loop with no descriptors registered. Its wake eventfd
 // must itself fit in an fd_set.
 func NewLoop() (*Loop, error) {
-	var cerr C.int
-	c := C.selectloop_new(&cerr)
-	if c == nil {
-		return nil, os.NewSyscallError("eventfd", syscall.Errno(-cerr))
+	var c *C.selectloop
+	if rc := C.selectloop_new(&c); rc != 0 {
+		return nil, os.NewSyscallError("eventfd", syscall.Errno(-rc))
 	}
 	l := &Loop{c: c, loopState: &loopState{}}
 	// Close cannot free the C side: a late call on a closed Loop must still
@@ -179,13 +179,13 @@ func (l *Loop) Unregister(fd int) error {
 		return err
 	}
 	defer runtime.KeepAlive(l)
-	r := C.selectloop_del(l.c, C.int(fd))
-	if r.err != 0 {
-		return loopError("unregister", fd, r.err)
+	var h unsafe.Pointer
+	if rc := C.selectloop_del(l.c, C.int(fd), &h); rc != 0 {
+		return loopError("unregister", fd, rc)
 	}
 	// The C registry gave up the handle under its lock, so this is the one
 	// and only Unref for it.
-	l.unref(r.handle)
+	l.unref(h)
 	return nil
 }
 
@@ -260,7 +260,8 @@ type cleanupState struct {
 
 // unrefAll gives back every handle still in the closed registry c.
 func (st *loopState) unrefAll(c *C.selectloop) {
-	for h := C.selectloop_pop(c); h != nil; h = C.selectloop_pop(c) {
+	var h unsafe.Pointer
+	for C.selectloop_pop(c, &h) == 0 {
 		st.unref(h)
 	}
 }
