@@ -55,21 +55,17 @@ struct timeval shim_timeval_from_ns(int64_t ns)
 	return tv;
 }
 
-static int64_t timeval_ns(const struct timeval *tv)
-{
-	return (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
-}
-
 int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	if (nfds < 0 || nfds > FD_SETSIZE)
+		return -EINVAL;
+	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
 		return -EINVAL;
 	int n = select(nfds, r, w, e, tv);
 	return n < 0 ? -errno : n;
 }
 
-int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
-                      int64_t *left_ns, int *bad)
+int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns)
 {
 	fd_set r, w, e;
 	int nfds = 0;
@@ -81,11 +77,8 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
 	FD_ZERO(&e);
 	for (int i = 0; i < n; i++) {
 		int fd = fds[i];
-		if (!fd_in_range(fd)) {
-			if (bad)
-				*bad = i;
+		if (!fd_in_range(fd))
 			return -ERANGE;
-		}
 		if (ev[i] & SHIM_READ)
 			FD_SET(fd, &r);
 		if (ev[i] & SHIM_WRITE)
@@ -104,8 +97,6 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
 	int ready = select(nfds, &r, &w, &e, tvp);
 	if (ready < 0)
 		return -errno;
-	if (tvp && left_ns)
-		*left_ns = timeval_ns(tvp);
 
 	if (ready == 0) { /* timed out: nothing is ready */
 		memset(ev, 0, (size_t)n);

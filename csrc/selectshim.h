@@ -6,7 +6,10 @@
  * Every function checks 0 <= fd < FD_SETSIZE before it touches an fd_set:
  * FD_SET and friends index a fixed 1024-bit array with no bounds check
  * (undefined behaviour; glibc aborts only under _FORTIFY_SOURCE).
- * Errors come back as -errno, so errno never crosses the cgo boundary.
+ * One convention for every file in csrc/ (libuv's): a call that can fail
+ * returns 0, or a count where it says so, or -errno, so errno never
+ * crosses the cgo boundary; any other result comes back through an
+ * out-parameter.
  */
 #ifndef SELECTSHIM_H
 #define SELECTSHIM_H
@@ -14,12 +17,16 @@
 #include <stdint.h>
 #include <sys/select.h>
 
-/* Interest and readiness bits of one entry of a batched select. */
+/* Interest and readiness bits of one entry of a batched select: bit k is
+ * the k-th fd_set of select(2) (read, write, except), which the loops over
+ * three sets in csrc/ and selectc.Events rely on. */
 enum {
 	SHIM_READ   = 1,
 	SHIM_WRITE  = 2,
 	SHIM_EXCEPT = 4,
 };
+_Static_assert(SHIM_READ == 1 << 0 && SHIM_WRITE == 1 << 1 && SHIM_EXCEPT == 1 << 2,
+               "bit k of an event set is select's k-th fd_set");
 
 /* FD_SETSIZE of the C library this was compiled against (1024 on glibc). */
 int shim_fd_setsize(void);
@@ -39,8 +46,10 @@ struct timeval shim_timeval_from_ns(int64_t ns);
 
 /* shim_select is select(2) as C has it. nfds must be in [0, FD_SETSIZE];
  * tv may be NULL (block). On Linux the kernel writes the time it did not use
- * back into *tv. Returns the number of ready bits, or -errno (-EINVAL for a
- * bad nfds, without calling the kernel). */
+ * back into *tv. Returns the number of ready bits, or -errno: -EINVAL,
+ * without calling the kernel, for a bad nfds or a timeval glibc would
+ * misread (a negative field, or tv_usec of a second or more: glibc keeps
+ * only its low 32 bits). */
 int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
 
 /* shim_select_batch is one whole select in one call: entry i asks for the
@@ -50,14 +59,10 @@ int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
  * events that are ready.
  *
  * timeout_ns < 0 blocks; 0 polls; > 0 is rounded up to whole microseconds.
- * When left_ns is not NULL and the call had a timeout, *left_ns receives the
- * time the kernel left in the timeval.
  *
  * Returns select's count (ready bits, not entries), or -errno. An fd outside
- * [0, FD_SETSIZE) gives -ERANGE, its index in *bad (when not NULL), and no
- * system call; a negative n gives -EINVAL. ev[] is only rewritten on
- * success. */
-int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns,
-                      int64_t *left_ns, int *bad);
+ * [0, FD_SETSIZE) gives -ERANGE and no system call; a negative n gives
+ * -EINVAL. ev[] is only rewritten on success. */
+int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns);
 
 #endif /* SELECTSHIM_H */

@@ -51,7 +51,7 @@ func (b *batch) wait(timeout time.Duration) error {
 		fdp, evp = &b.fds[0], &b.ev[0]
 	}
 	for {
-		ret := C.shim_select_batch(fdp, evp, C.int(len(b.fds)), C.int64_t(timeout), nil, nil)
+		ret := C.shim_select_batch(fdp, evp, C.int(len(b.fds)), C.int64_t(timeout))
 		if ret >= 0 {
 			return nil
 		}
