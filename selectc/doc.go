@@ -1,11 +1,16 @@
 // Package selectc wraps the C library's real select(2) through cgo, at the
-// two levels the C prototype and Python's select module offer:
+// two levels the C prototype and Python's select module offer, and in the
+// two shapes an event loop takes across a language boundary:
 //
 //   - the fd_set level: [FdSet] with the four macros as methods, [FdSetSize],
 //     [Timeval] and [SelectFdSet], which is select(2) as C has it;
-//   - the Python level: [Select], which takes lists of descriptors (anything
-//     with an Fd method, such as *os.File or [FD]) and returns the ready ones
-//     themselves, like select.select(rlist, wlist, xlist, timeout).
+//   - the Python level: [Select] and [SelectContext], which take lists of
+//     descriptors (an [FD], an *os.File, anything with an Fd method) and
+//     return the ready ones themselves, like select.select(rlist, wlist,
+//     xlist, timeout); [Selector] is the same with its memory kept;
+//   - [Loop], the loop in C calling a Go [Handler] per ready descriptor;
+//   - [Poller], the fd_sets kept in C and the loop in Go: each wait hands
+//     back every ready descriptor at once.
 //
 // On glibc an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
 // be changed by the caller. A descriptor outside [0, FdSetSize) can never be
@@ -13,10 +18,34 @@
 // writes past the mask, or aborts under _FORTIFY_SOURCE). Every entry point
 // here checks the range first and returns an error naming the fd instead.
 //
-// Select crosses into C once per call, however many descriptors it watches:
-// the three fd_sets are built, selected on and read back in a single C call.
-// [Loop] turns the design inside out: the loop runs in C and calls a Go
-// [Handler] per ready descriptor.
+// Every wait crosses into C once, however many descriptors it watches:
+// Select builds the three fd_sets, selects and reads them back in a single
+// C call; a Poller's Wait copies the sets it keeps in C, selects and writes
+// every ready descriptor into the caller's slice in one. [Loop] is one cgo
+// call for its whole life, with a C-to-Go callback per ready descriptor.
+//
+// # Ending a wait early
+//
+// SelectContext (and Selector.SelectContext) is Select that a context can
+// cancel; a Poller has Wake and WaitContext. All of them wake select(2) the
+// same way: an eventfd of selectc's own, always below FdSetSize, sits in
+// the read set and a context's AfterFunc (or Wake) writes to it, in the
+// same one cgo call per wait. SelectContext borrows the eventfd from a
+// small pool; a Poller owns one; Loop's C side uses the same helpers. When
+// readiness and cancellation end the same select, the ready descriptors
+// are returned and the error is not: readiness is level-triggered, so the
+// next call reports the cancellation at once and nothing is lost. A nil
+// context panics, as it does in package context and net.Dialer: an error
+// would let a read loop that retries on error spin on a caller's bug.
+//
+// # Go files and connections
+//
+// A list element that is also a syscall.Conn, such as *os.File, is read
+// through SyscallConn().Control and never through Fd, which would switch
+// the file to blocking mode and stop its deadlines; a closed file gives an
+// error wrapping os.ErrClosed. A net.Conn has no Fd method: select on
+// ConnFD(conn), and keep the connection open and reachable until the select
+// has returned.
 //
 // # Blocking in C
 //

@@ -21,11 +21,11 @@ func ExampleSelect() {
 	fmt.Println(len(readable), len(writable), len(exceptional), err)
 
 	w.Write([]byte("hello"))
-	readable, _, _, _ = selectc.Select(inputs, nil, nil, time.Second)
-	fmt.Println(readable[0] == r)
+	readable, _, _, err = selectc.Select(inputs, nil, nil, time.Second)
+	fmt.Println(len(readable) == 1 && readable[0] == r, err)
 	// Output:
 	// 0 1 0 <nil>
-	// true
+	// true <nil>
 }
 
 // An fd_set holds descriptors 0 through FdSetSize-1 and no others.

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// 1. The ready elements themselves, in input order, duplicates kept, in new slices.
+// The ready elements themselves, in input order, duplicates kept, in new slices.
 func TestSelectReturnsCallersElementsInOrder(t *testing.T) {
 	a, b := readyPipe(t), readyPipe(t)
 	idle, _ := pipe(t)
@@ -41,7 +41,7 @@ func TestSelectTimeoutGivesEmptyListsAndNoError(t *testing.T) {
 	}
 }
 
-// 2. Nil lists are allowed; three empty lists just sleep.
+// Nil lists are allowed; three empty lists just sleep.
 func TestSelectEmptyListsSleep(t *testing.T) {
 	const d = 60 * time.Millisecond
 	start := time.Now()
@@ -55,7 +55,7 @@ func TestSelectEmptyListsSleep(t *testing.T) {
 	}
 }
 
-// 3. 0 polls; a positive timeout waits about that long; Forever waits for readiness.
+// 0 polls; a positive timeout waits about that long; Forever waits for readiness.
 func TestSelectTimeouts(t *testing.T) {
 	idle, w := pipe(t)
 	t.Run("poll", func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestSelectTimeouts(t *testing.T) {
 	})
 }
 
-// 4. Out-of-range fds are refused before the kernel is called: with Forever
+// Out-of-range fds are refused before the kernel is called: with Forever
 // and nothing ready, a call that reached select(2) would block.
 func TestSelectRefusesOutOfRangeFd(t *testing.T) {
 	raiseNoFile(t, 1100)
@@ -130,7 +130,7 @@ func TestSelectTooManyFds(t *testing.T) {
 	}
 }
 
-// 5. A closed fd: EBADF, and the error names it.
+// A closed fd: EBADF, and the error names it.
 func TestSelectNamesClosedFds(t *testing.T) {
 	good := readyPipe(t)
 	// Raw pipes, not *os.File: a finalizer must never close these numbers
@@ -170,7 +170,7 @@ func unwrapAll(err error) []error {
 	return []error{err}
 }
 
-// 7. nfds follows the highest fd (1023 works), and the sets are rebuilt
+// nfds follows the highest fd (1023 works), and the sets are rebuilt
 // from the lists on every call.
 func TestSelectHighestFdAndRebuild(t *testing.T) {
 	raiseNoFile(t, 1100)
@@ -193,37 +193,45 @@ func TestSelectHighestFdAndRebuild(t *testing.T) {
 	}
 }
 
-// 8. Readiness on real pipes and loopback sockets.
+// Readiness on real pipes and loopback sockets. Every call's error is
+// checked: a failing Select returns nothing ready, which must not pass for
+// "not ready".
 func TestSelectReadinessConditions(t *testing.T) {
 	t.Run("pipe", func(t *testing.T) {
 		r, w := pipe(t)
-		if got, _, _, _ := Select([]*os.File{r}, nil, nil, 0); len(got) != 0 {
+		if got, _, _ := mustSelect(t, []*os.File{r}, nil, nil, 0); len(got) != 0 {
 			t.Fatal("empty pipe is readable")
 		}
-		w.Write([]byte("x"))
-		if got, _, _, _ := Select([]*os.File{r}, nil, nil, 0); len(got) != 1 {
+		if _, err := w.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := mustSelect(t, []*os.File{r}, nil, nil, 0); len(got) != 1 {
 			t.Fatal("pipe with data is not readable")
 		}
 	})
 	t.Run("socket writable", func(t *testing.T) {
 		c, _ := tcpPair(t)
-		if _, got, _, _ := Select(nil, []FD{c}, nil, 0); len(got) != 1 {
+		if _, got, _ := mustSelect(t, nil, []FD{c}, nil, 0); len(got) != 1 {
 			t.Fatal("connected socket with buffer space is not writable")
 		}
 	})
 	t.Run("FIN", func(t *testing.T) {
 		c, s := tcpPair(t)
-		if got, _, _, _ := Select([]FD{s}, nil, nil, 0); len(got) != 0 {
+		if got, _, _ := mustSelect(t, []FD{s}, nil, nil, 0); len(got) != 0 {
 			t.Fatal("readable before the FIN")
 		}
-		unix.Shutdown(int(c), unix.SHUT_WR)
-		if got, _, _, _ := Select([]FD{s}, nil, nil, time.Second); len(got) != 1 {
+		if err := unix.Shutdown(int(c), unix.SHUT_WR); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := mustSelect(t, []FD{s}, nil, nil, time.Second); len(got) != 1 {
 			t.Fatal("FIN did not make the socket readable")
 		}
 	})
 	t.Run("RST", func(t *testing.T) {
 		c, s := tcpPair(t)
-		unix.SetsockoptLinger(int(c), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		if err := unix.SetsockoptLinger(int(c), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+			t.Fatal(err)
+		}
 		// dup2 over the socket closes it (sending the RST) and leaves c
 		// holding /dev/null for the cleanup to close.
 		null, err := os.Open(os.DevNull)
@@ -234,8 +242,7 @@ func TestSelectReadinessConditions(t *testing.T) {
 		if err := unix.Dup2(int(null.Fd()), int(c)); err != nil {
 			t.Fatal(err)
 		}
-		got, _, _, _ := Select([]FD{s}, nil, nil, time.Second)
-		if len(got) != 1 {
+		if got, _, _ := mustSelect(t, []FD{s}, nil, nil, time.Second); len(got) != 1 {
 			t.Fatal("RST did not make the socket readable")
 		}
 		if _, err := unix.Read(int(s), make([]byte, 1)); err != unix.ECONNRESET {
@@ -244,19 +251,30 @@ func TestSelectReadinessConditions(t *testing.T) {
 	})
 	t.Run("OOB", func(t *testing.T) {
 		c, s := tcpPair(t)
-		if _, _, x, _ := Select(nil, nil, []FD{s}, 0); len(x) != 0 {
+		if _, _, x := mustSelect(t, nil, nil, []FD{s}, 0); len(x) != 0 {
 			t.Fatal("exceptional before urgent data")
 		}
 		if err := unix.Sendto(int(c), []byte("!"), unix.MSG_OOB, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, x, _ := Select(nil, nil, []FD{s}, time.Second); len(x) != 1 {
+		if _, _, x := mustSelect(t, nil, nil, []FD{s}, time.Second); len(x) != 1 {
 			t.Fatal("urgent data did not put the socket in the exceptional list")
 		}
 	})
 }
 
-// 9. Concurrent use, under -race.
+// mustSelect is Select for tests that look only at what is ready: an error
+// fails the test instead of reading as "nothing ready".
+func mustSelect[T Filer](t *testing.T, rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T) {
+	t.Helper()
+	r, w, x, err := Select(rlist, wlist, xlist, timeout)
+	if err != nil {
+		t.Fatalf("Select: %v", err)
+	}
+	return r, w, x
+}
+
+// Concurrent use, under -race.
 func TestSelectConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
