@@ -18,7 +18,6 @@ import (
 	"fmt"
 
 	"github.com/selectc/selectc/cmd/internal/echoserver"
-	"github.com/selectc/selectc/selectc"
 )
 
 func main() {
@@ -37,7 +36,7 @@ func main() {
 	cmd.Config.Log.Info("starting up", "addr", cmd.Addr, "mode", *mode)
 	switch *mode {
 	case "select":
-		err = echoserver.NewPostLoop(cmd.Config, &selectc.Selector[echoserver.FD]{}, ln).Serve(ctx)
+		err = echoserver.NewPostLoop(cmd.Config, &fdLists{}, ln).Serve(ctx)
 	case "reactor":
 		err = serveReactor(ctx, cmd.Config, ln)
 	case "poller":
