@@ -261,6 +261,10 @@ int selectpoller_wait(selectpoller *p, struct selectpoller_event *out, int cap, 
 			memcpy(w, m1, (size_t)nw * sizeof(word));
 			memcpy(x, m2, (size_t)nw * sizeof(word));
 		}
+		/* A poll cannot be woken: leave the wake fd out, one file fewer
+		 * for the kernel to poll. A wake meanwhile stays for the next wait. */
+		if (timeout_ns == 0)
+			r[p->wake_word] &= ~p->wake_bit;
 		uint64_t epoch = p->epoch, changes = p->changes;
 		unlock(p);
 

@@ -52,6 +52,9 @@ func (s *Selector[T]) SelectContext(ctx context.Context, rlist, wlist, xlist []T
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err
 	}
+	if timeout == 0 { // a poll returns at once: nothing to wake
+		return s.Select(rlist, wlist, xlist, timeout)
+	}
 	wk, err := getWaker()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("select: no wake descriptor: %w", err)

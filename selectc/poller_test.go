@@ -227,6 +227,30 @@ func TestPollerWake(t *testing.T) {
 	}
 }
 
+// A poll (timeout 0) leaves the wake eventfd out of its select: it neither
+// reports nor consumes a Wake, which stays for the next wait that can block.
+func TestPollerPollLeavesWakePending(t *testing.T) {
+	p := newPoller(t)
+	r := readyPipe(t)
+	fd := int(r.Fd())
+	if err := p.Register(fd, Read); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wake(); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, p, 0); len(got) != 1 || got[0].Fd != fd {
+		t.Fatalf("poll with a Wake pending: %v, want just fd %d", got, fd)
+	}
+	if err := p.Unregister(fd); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if got := waitFor(t, p, 10*time.Second); len(got) != 0 || time.Since(start) > time.Second {
+		t.Fatalf("blocking Wait after the poll: %v after %v; the Wake should still be pending", got, time.Since(start))
+	}
+}
+
 func TestPollerWaitContext(t *testing.T) {
 	p := newPoller(t)
 	idle, w := pipe(t)
