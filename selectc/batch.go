@@ -8,7 +8,6 @@ import "C"
 import (
 	"errors"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,9 +21,9 @@ type batch struct {
 	ev  []C.uint8_t
 }
 
-// eintrRetries counts select calls interrupted by a signal and retried;
-// tests read it to prove a retry happened.
-var eintrRetries atomic.Int64
+// testHookEINTR, when set, runs each time a select interrupted by a signal
+// is retried, so tests can prove a retry happened; nil otherwise.
+var testHookEINTR func()
 
 // resize makes room for n entries, reusing the memory of earlier calls.
 func (b *batch) resize(n int) {
@@ -57,7 +56,9 @@ func (b *batch) wait(timeout time.Duration) error {
 		}
 		switch errno := syscall.Errno(-ret); errno {
 		case syscall.EINTR:
-			eintrRetries.Add(1)
+			if testHookEINTR != nil {
+				testHookEINTR()
+			}
 			if timeout > 0 {
 				if timeout = time.Until(deadline); timeout <= 0 {
 					clear(b.ev)
@@ -65,19 +66,20 @@ func (b *batch) wait(timeout time.Duration) error {
 				}
 			}
 		case syscall.EBADF:
-			return b.badFds()
+			return badFds(b.fds)
 		default:
 			return os.NewSyscallError("select", errno)
 		}
 	}
 }
 
-// badFds names the descriptors select(2) refused with EBADF: the kernel says
-// only that one of them is bad, so each is asked with fcntl(F_GETFD).
-func (b *batch) badFds() error {
+// badFds names which of fds select(2) refused with EBADF: the kernel says
+// only that one of them is bad, so each is asked with fcntl(F_GETFD). Select,
+// Loop and Poller all report EBADF this way.
+func badFds(fds []C.int) error {
 	var errs []error
 	seen := make(map[C.int]bool)
-	for _, fd := range b.fds {
+	for _, fd := range fds {
 		if seen[fd] {
 			continue
 		}

@@ -18,9 +18,13 @@ var ErrTooManyFds = errors.New("too many descriptors for select (more than FD_SE
 // FdError records an error and the operation and descriptor that caused it,
 // in the manner of *os.SyscallError and *net.OpError.
 type FdError struct {
-	Op  string // the operation: "FD_SET", "select", "register", ...
-	Fd  int    // the descriptor at fault
-	Err error  // the cause: ErrFdRange, syscall.EBADF, ...
+	// Op names what failed: the C macro or system call when selectc stands
+	// for one ("FD_SET", "FD_CLR", "FD_ISSET", "select", "eventfd"), and the
+	// method in lower case when it does not ("register", "modify",
+	// "unregister", "close").
+	Op  string
+	Fd  int   // the descriptor at fault
+	Err error // the cause: ErrFdRange, syscall.EBADF, ...
 }
 
 // Error names the operation and the descriptor: "select: fd 7: bad file descriptor".

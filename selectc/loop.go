@@ -212,13 +212,11 @@ func (l *Loop) Run(ctx context.Context) error {
 		C.selectloop_stop(l.c)
 		close(fired)
 	})
-	before := l.stats().eintr
 	rc := C.selectloop_run(l.c, C.selectloop_dispatch_fn(C.selectcLoopDispatch))
 	if !stop() {
 		<-fired // its stop request must not outlive this Run
 	}
 	C.selectloop_clear_stop(l.c)
-	eintrRetries.Add(int64(l.stats().eintr - before))
 
 	switch errno := syscall.Errno(-rc); {
 	case rc == 0:
@@ -271,8 +269,7 @@ func (st *loopState) unrefAll(c *C.selectloop) {
 func (l *Loop) badFds() error {
 	var fds [FdSetSize]C.int
 	n := C.selectloop_fds(l.c, &fds[0])
-	b := batch{fds: fds[:n]}
-	return b.badFds()
+	return badFds(fds[:n])
 }
 
 // loopError turns a -errno of the C registry into an error naming op and fd;

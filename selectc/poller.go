@@ -16,6 +16,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -102,7 +103,7 @@ func NewPoller() (*Poller, error) {
 	var c *C.selectpoller
 	if rc := C.selectpoller_new(C.int(wk.fd), &c); rc != 0 {
 		wk.close()
-		return nil, os.NewSyscallError("selectpoller_new", syscall.Errno(-rc))
+		return nil, fmt.Errorf("selectc: new poller: %w", syscall.Errno(-rc)) // ENOMEM: no system call failed
 	}
 	p := &Poller{c: c, h: C.uintptr_t(uintptr(unsafe.Pointer(c))), wake: wk}
 	p.cleanup = runtime.AddCleanup(p, func(r pollerC) {
@@ -278,8 +279,7 @@ func (p *Poller) Close() error {
 func (p *Poller) badFds() error {
 	var fds [FdSetSize]C.int
 	n := C.selectpoller_fds(p.c, &fds[0])
-	b := batch{fds: fds[:n]}
-	return b.badFds()
+	return badFds(fds[:n])
 }
 
 // registered returns the descriptors the C registry holds, for tests.
