@@ -33,14 +33,14 @@ func TestWriteCharts(t *testing.T) {
 			for i, srv := range r.Settings.Servers {
 				for _, size := range []int{64, 1024} {
 					s := Sample{Round: round, Server: srv, Cell: Cell{Conns: conns, Size: size}, Echoes: 100,
-						EchoesPerSec: float64(1000*conns/(i+1) + round), SrvCPUus: float64(10 * (i + 1))}
+						Metrics: Metrics{EchoesPerSec: float64(1000*conns/(i+1) + round), SrvCPUus: float64(10 * (i + 1))}}
 					r.Samples = append(r.Samples, s)
 				}
 			}
 		}
 	}
 	// An idle cell and a failed sample must not break or join the curves.
-	r.Samples = append(r.Samples, Sample{Round: 1, Server: "c", Cell: Cell{Conns: 10, Idle: 900, Size: 64}, Echoes: 5, EchoesPerSec: 5, SrvCPUus: 1})
+	r.Samples = append(r.Samples, Sample{Round: 1, Server: "c", Cell: Cell{Conns: 10, Idle: 900, Size: 64}, Echoes: 5, Metrics: Metrics{EchoesPerSec: 5, SrvCPUus: 1}})
 	r.Samples = append(r.Samples, Sample{Round: 1, Server: "py", Cell: Cell{Conns: 1000, Size: 64}, Errors: 3})
 	r.Settings.Baseline = "c"
 	r.Summary = summarize(r.Samples, []Cell{{Conns: 1, Size: 64}, {Conns: 10, Size: 64}, {Conns: 100, Size: 64}, {Conns: 10, Idle: 900, Size: 64},

@@ -33,128 +33,10 @@ import (
 	"time"
 
 	"github.com/selectc/selectc/cmd/internal/loadgen"
-	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
 
 func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// options are the parsed flags.
-type options struct {
-	quick                        bool
-	servers, conns, sizes        string
-	idle, idleActive             int
-	rounds, depth                int
-	warmup, duration             time.Duration
-	bin, out                     string
-	jsonFile, csvFile, benchFile string
-	baseline                     string
-	clientCPU, serverCPU         int
-	noPin                        bool
-	noFile                       uint64
-	seed                         uint64
-	callgrind                    bool
-	cgN1, cgN2                   int64
-	cgSize                       int
-	calls                        bool
-	callsGridName                string
-	callsN, callsReady           string
-	callsWrappers                string
-	verbose                      bool
-	set                          map[string]bool // flags given explicitly
-}
-
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("echo-bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.quick, "quick", false, "the quick preset (make bench): conns 1,10,100,1000 × sizes 64,1024 + idle, 2 rounds, short windows")
-	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers(tableSpecs()), ","), "servers to compare (also: "+optionalServers(tableSpecs())+")")
-	fs.StringVar(&o.conns, "conns", "", "active connections per cell, comma-separated (default: the preset's)")
-	fs.StringVar(&o.sizes, "sizes", "", "message sizes in bytes, comma-separated (default: the preset's)")
-	fs.IntVar(&o.idle, "idle", -1, "idle connections of the idle cell, 0 for no idle cell (default: the preset's, 900)")
-	fs.IntVar(&o.idleActive, "idle-active", 10, "active connections of the idle cell")
-	fs.IntVar(&o.rounds, "rounds", 0, "rounds (default: the preset's)")
-	fs.DurationVar(&o.warmup, "warmup", 0, "warm-up before each measured window (default: the preset's)")
-	fs.DurationVar(&o.duration, "duration", 0, "measured window per cell (default: the preset's)")
-	fs.IntVar(&o.depth, "depth", 1, "messages in flight per connection")
-	fs.StringVar(&o.bin, "bin", "", "directory holding the built servers (default: bin/ at the repository root)")
-	fs.StringVar(&o.out, "out", "", `output directory (default: bench/results/<timestamp>/ at the repository root; "none" writes no directory)`)
-	fs.StringVar(&o.jsonFile, "json", "", "also write the JSON results to this file")
-	fs.StringVar(&o.csvFile, "csv", "", "also write the per-round CSV to this file")
-	fs.StringVar(&o.benchFile, "benchfmt", "", "also write Go benchmark-format lines (for benchstat) to this file")
-	fs.StringVar(&o.baseline, "baseline", "c", "server the ratios divide by")
-	fs.IntVar(&o.clientCPU, "client-cpu", 0, "CPU the load generator is pinned to")
-	fs.IntVar(&o.serverCPU, "server-cpu", 1, "CPU the servers are pinned to")
-	fs.BoolVar(&o.noPin, "no-pin", false, "pin nothing")
-	fs.Uint64Var(&o.noFile, "nofile", 4096, "RLIMIT_NOFILE of each server")
-	fs.Uint64Var(&o.seed, "seed", 0, "seed of the server order shuffle (default: from the clock)")
-	fs.BoolVar(&o.callgrind, "callgrind", false, "instead of the matrix, count user-space instructions per echo under valgrind --tool=callgrind")
-	fs.Int64Var(&o.cgN1, "callgrind-n1", 2000, "echoes before the first callgrind dump")
-	fs.Int64Var(&o.cgN2, "callgrind-n2", 12000, "echoes before the second callgrind dump")
-	fs.IntVar(&o.cgSize, "callgrind-size", 64, "message size of the callgrind runs")
-	fs.BoolVar(&o.calls, "calls", false, "instead of the matrix, time one select call through every wrapper (C, selectc, x/sys/unix, Python) on 1 to 1000 descriptors")
-	fs.StringVar(&o.callsGridName, "calls-grid", "quick", "grid of -calls: quick (a few seconds) or full (make bench-calls); -rounds, -warmup and -duration override its")
-	fs.StringVar(&o.callsN, "calls-n", "", "watched descriptors per call, comma-separated (default: the grid's, 1,8,64,256,1000)")
-	fs.StringVar(&o.callsReady, "calls-ready", "", "which are ready, comma-separated: one, all, none (default: all three)")
-	fs.StringVar(&o.callsWrappers, "calls-wrappers", "", "wrappers of -calls, comma-separated (default: all: "+wrapperNames(callWrappers)+")")
-	fs.BoolVar(&o.verbose, "v", false, "debug logs, and copy the servers' output to stderr")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	o.set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, nil
-}
-
-// preset applies the chosen preset and the explicit overrides.
-func (o *options) preset() (name string, p Preset, err error) {
-	name, p = "full", fullPreset
-	if o.quick {
-		name, p = "quick", quickPreset
-	}
-	custom := false
-	if o.conns != "" {
-		if p.Conns, err = parseInts(o.conns); err != nil {
-			return "", p, fmt.Errorf("-conns: %w", err)
-		}
-		custom = true
-	}
-	if o.sizes != "" {
-		if p.Sizes, err = parseInts(o.sizes); err != nil {
-			return "", p, fmt.Errorf("-sizes: %w", err)
-		}
-		custom = true
-	}
-	if o.idle >= 0 {
-		p.Idle, custom = o.idle, true
-	}
-	if o.set["idle-active"] {
-		p.IdleConn, custom = o.idleActive, true
-	}
-	if o.rounds > 0 {
-		p.Rounds, custom = o.rounds, true
-	}
-	if o.warmup > 0 {
-		p.Warmup, custom = o.warmup, true
-	}
-	if o.duration > 0 {
-		p.Duration, custom = o.duration, true
-	}
-	if o.depth < 1 {
-		return "", p, fmt.Errorf("-depth %d < 1", o.depth)
-	}
-	if n := o.depth * maxInts(p.Sizes); n > loadgen.MaxInFlight {
-		return "", p, fmt.Errorf("-depth %d × size %d = %d bytes in flight per connection, more than %d", o.depth, maxInts(p.Sizes), n, loadgen.MaxInFlight)
-	}
-	if custom {
-		name += " (overridden)"
-	}
-	return name, p, nil
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
@@ -192,7 +74,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	res, err := run(ctx, o, pinning, clientCores, serverCPU, measured, stderr)
+	res, err := measureMatrix(ctx, o, pinning, clientCores, serverCPU, measured, stderr)
 	if res == nil {
 		fmt.Fprintln(stderr, "echo-bench:", err)
 		return 2
@@ -212,11 +94,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// run measures and returns the results; with a nil *Results the error is a
+// measureMatrix measures the echo matrix and returns the results; with a nil *Results the error is a
 // setup problem, otherwise the results are partial (interrupted).
-func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU int, measured []int, stderr io.Writer) (*Results, error) {
+func measureMatrix(ctx context.Context, o *options, pinning string, clientCores, serverCPU int, measured []int, stderr io.Writer) (*Results, error) {
 	if o.calls {
-		return runCallsMode(ctx, o, pinning, serverCPU, stderr)
+		return measureCalls(ctx, o, pinning, serverCPU, stderr)
 	}
 	presetName, p, err := o.preset()
 	if err != nil {
@@ -291,7 +173,7 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 		}
 		res.Callgrind, err = runCallgrind(ctx, servers, callgrindConfig{N1: o.cgN1, N2: o.cgN2, Size: o.cgSize, Dir: dir, NoFile: o.noFile, Verbose: o.verbose})
 	} else {
-		res.Samples, err = r.run(ctx)
+		res.Samples, err = r.matrix(ctx)
 		res.Summary = summarize(res.Samples, p.Cells(), res.Settings.Servers, o.baseline)
 	}
 	if err != nil {
@@ -300,23 +182,9 @@ func run(ctx context.Context, o *options, pinning string, clientCores, serverCPU
 	return res, err
 }
 
-// dirs finds the repository root and the directory of the built programs
-// (-bin, or bin/ at the root).
-func (o *options) dirs() (repoRoot, binDir string, err error) {
-	if repoRoot, err = serverproc.RepoRoot(); err != nil {
-		return "", "", err
-	}
-	binDir = o.bin
-	if binDir == "" {
-		binDir = filepath.Join(repoRoot, "bin")
-	}
-	binDir, err = filepath.Abs(binDir)
-	return repoRoot, binDir, err
-}
-
-// runCallsMode is run for -calls: the call-level grid instead of the
+// measureCalls measures, for -calls, the call-level grid instead of the
 // echo matrix.
-func runCallsMode(ctx context.Context, o *options, pinning string, cpu int, stderr io.Writer) (*Results, error) {
+func measureCalls(ctx context.Context, o *options, pinning string, cpu int, stderr io.Writer) (*Results, error) {
 	g, ws, err := o.callsGrid()
 	if err != nil {
 		return nil, err
@@ -349,57 +217,4 @@ func maxInts(xs []int) int {
 		m = max(m, x)
 	}
 	return m
-}
-
-// writeOutputs prints the Markdown to stdout and writes every file.
-func writeOutputs(o *options, res *Results, stdout io.Writer) error {
-	if err := writeMarkdown(stdout, res); err != nil {
-		return err
-	}
-	type file struct {
-		path  string
-		write func(io.Writer, *Results) error
-	}
-	var files []file
-	if o.out != "none" {
-		if err := os.MkdirAll(o.out, 0o755); err != nil {
-			return err
-		}
-		files = append(files,
-			file{filepath.Join(o.out, "report.md"), writeMarkdown},
-			file{filepath.Join(o.out, "results.json"), writeJSON},
-			file{filepath.Join(o.out, "results.csv"), writeCSV},
-			file{filepath.Join(o.out, "bench.txt"), writeBenchfmt},
-		)
-	}
-	for _, f := range []file{{o.jsonFile, writeJSON}, {o.csvFile, writeCSV}, {o.benchFile, writeBenchfmt}} {
-		if f.path != "" {
-			files = append(files, f)
-		}
-	}
-	for _, f := range files {
-		if err := writeFile(f.path, res, f.write); err != nil {
-			return err
-		}
-	}
-	if o.out != "none" && (len(res.Samples) > 0 || res.Calls != nil) {
-		charts, err := writeCharts(o.out, res)
-		if err != nil {
-			return err
-		}
-		slog.Info("results written", "dir", o.out, "charts", len(charts))
-	}
-	return nil
-}
-
-func writeFile(path string, res *Results, write func(io.Writer, *Results) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f, res); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }

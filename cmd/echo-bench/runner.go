@@ -74,10 +74,11 @@ func (r *runner) procOptions(s server) serverproc.Options {
 	return opt
 }
 
-// run measures the matrix. The order of servers is shuffled afresh for each
-// round and cell, so no server always runs first (cold caches) or right
-// after another one's load. On cancellation it returns what it has.
-func (r *runner) run(ctx context.Context) ([]Sample, error) {
+// matrix measures every server on every cell, round after round. The order
+// of servers is shuffled afresh for each round and cell, so no server always
+// runs first (cold caches) or right after another one's load. On
+// cancellation it returns what it has.
+func (r *runner) matrix(ctx context.Context) ([]Sample, error) {
 	total := r.cfg.Rounds * len(r.cfg.Cells) * len(r.cfg.Servers)
 	r.prog = newProgress(r.cfg.Progress, total)
 	defer r.prog.finish()

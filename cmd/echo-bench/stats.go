@@ -14,17 +14,10 @@ type Sample struct {
 	Round  int    `json:"round"`
 	Server string `json:"server"`
 	Cell
-	Depth        int      `json:"depth"`
-	WindowSec    float64  `json:"window_s"`
-	Echoes       int64    `json:"echoes"`
-	EchoesPerSec float64  `json:"echoes_per_s"`
-	MBPerSec     float64  `json:"mb_per_s"`
-	P50us        float64  `json:"p50_us"`
-	P99us        float64  `json:"p99_us"`
-	SrvCPUus     float64  `json:"server_cpu_us_per_echo"`
-	CtxSw        float64  `json:"ctx_switches_per_echo"`
-	SrvCPUPct    float64  `json:"server_cpu_pct"`
-	CliCPUPct    float64  `json:"client_cpu_pct"`
+	Depth     int     `json:"depth"`
+	WindowSec float64 `json:"window_s"`
+	Echoes    int64   `json:"echoes"`
+	Metrics
 	ClientBound  bool     `json:"client_bound"`
 	OtherCPUPct  float64  `json:"other_cpu_pct"` // other processes on the measured cores, % of one core
 	StealPct     float64  `json:"steal_pct"`
@@ -34,6 +27,37 @@ type Sample struct {
 	ErrorSamples []string `json:"error_samples,omitempty"`
 	ServerLog    string   `json:"server_log,omitempty"` // its output's tail, when the sample failed
 	Note         string   `json:"note,omitempty"`
+}
+
+// Metrics are the figures of one measured window; a Summary holds the
+// median of each over the clean rounds.
+type Metrics struct {
+	EchoesPerSec float64 `json:"echoes_per_s"`
+	MBPerSec     float64 `json:"mb_per_s"`
+	P50us        float64 `json:"p50_us"`
+	P99us        float64 `json:"p99_us"`
+	SrvCPUus     float64 `json:"server_cpu_us_per_echo"`
+	CtxSw        float64 `json:"ctx_switches_per_echo"`
+	SrvCPUPct    float64 `json:"server_cpu_pct"`
+	CliCPUPct    float64 `json:"client_cpu_pct"`
+}
+
+// fields lists m's figures, in declaration order, for medianOf.
+func (m *Metrics) fields() []*float64 {
+	return []*float64{&m.EchoesPerSec, &m.MBPerSec, &m.P50us, &m.P99us, &m.SrvCPUus, &m.CtxSw, &m.SrvCPUPct, &m.CliCPUPct}
+}
+
+// medianOf returns the field-by-field median of ms, which is not empty.
+func medianOf(ms []Metrics) Metrics {
+	var out Metrics
+	col := make([]float64, len(ms))
+	for f, dst := range out.fields() {
+		for i := range ms {
+			col[i] = *ms[i].fields()[f]
+		}
+		*dst = median(col)
+	}
+	return out
 }
 
 // ok reports whether s is a clean measurement that ratios may use.
@@ -94,21 +118,14 @@ func withinRoundRatios(server, baseline map[int]*Sample, figure func(*Sample) fl
 type Summary struct {
 	Server string `json:"server"`
 	Cell
-	Rounds       int     `json:"rounds"`       // rounds measured
-	CleanRounds  int     `json:"clean_rounds"` // rounds without errors
-	EchoesPerSec float64 `json:"echoes_per_s"`
-	MBPerSec     float64 `json:"mb_per_s"`
-	P50us        float64 `json:"p50_us"`
-	P99us        float64 `json:"p99_us"`
-	SrvCPUus     float64 `json:"server_cpu_us_per_echo"`
-	CtxSw        float64 `json:"ctx_switches_per_echo"`
-	SrvCPUPct    float64 `json:"server_cpu_pct"`
-	CliCPUPct    float64 `json:"client_cpu_pct"`
-	ClientBound  int     `json:"client_bound_rounds"`
-	OtherCPUPct  float64 `json:"other_cpu_pct"`  // the largest over the clean rounds
-	BusyRounds   int     `json:"busy_rounds"`    // rounds with other load above busyOtherPct
-	PeakRSS      uint64  `json:"peak_rss_bytes"` // the largest over all rounds
-	Errors       int64   `json:"errors"`         // summed over all rounds
+	Rounds      int     `json:"rounds"`       // rounds measured
+	CleanRounds int     `json:"clean_rounds"` // rounds without errors
+	Metrics             // medians over the clean rounds
+	ClientBound int     `json:"client_bound_rounds"`
+	OtherCPUPct float64 `json:"other_cpu_pct"`  // the largest over the clean rounds
+	BusyRounds  int     `json:"busy_rounds"`    // rounds with other load above busyOtherPct
+	PeakRSS     uint64  `json:"peak_rss_bytes"` // the largest over all rounds
+	Errors      int64   `json:"errors"`         // summed over all rounds
 	// Ratios against the baseline within each round (nil without one):
 	// throughput (higher is better) and server CPU per echo (lower is better).
 	EchoesRatio *Spread `json:"echoes_ratio,omitempty"`
@@ -139,7 +156,7 @@ func summarize(samples []Sample, cells []Cell, servers []string, baseline string
 				continue
 			}
 			sum := Summary{Server: name, Cell: c, Rounds: len(rounds)}
-			var eps, mbs, p50, p99, cpu, ctx, spct, cpct []float64
+			var clean []Metrics
 			for _, s := range rounds {
 				sum.Errors += s.Errors
 				sum.PeakRSS = max(sum.PeakRSS, s.PeakRSS)
@@ -154,20 +171,10 @@ func summarize(samples []Sample, cells []Cell, servers []string, baseline string
 				if s.OtherCPUPct > busyOtherPct {
 					sum.BusyRounds++
 				}
-				eps = append(eps, s.EchoesPerSec)
-				mbs = append(mbs, s.MBPerSec)
-				p50 = append(p50, s.P50us)
-				p99 = append(p99, s.P99us)
-				cpu = append(cpu, s.SrvCPUus)
-				ctx = append(ctx, s.CtxSw)
-				spct = append(spct, s.SrvCPUPct)
-				cpct = append(cpct, s.CliCPUPct)
+				clean = append(clean, s.Metrics)
 			}
-			if sum.CleanRounds > 0 {
-				sum.EchoesPerSec, sum.MBPerSec = median(eps), median(mbs)
-				sum.P50us, sum.P99us = median(p50), median(p99)
-				sum.SrvCPUus, sum.CtxSw = median(cpu), median(ctx)
-				sum.SrvCPUPct, sum.CliCPUPct = median(spct), median(cpct)
+			if len(clean) > 0 {
+				sum.Metrics = medianOf(clean)
 			}
 			if base := byKey[key{c, baseline}]; baseline != "" && base != nil {
 				if sp, ok := spreadOf(withinRoundRatios(rounds, base, func(s *Sample) float64 { return s.EchoesPerSec })); ok {

@@ -37,7 +37,7 @@ func TestMedian(t *testing.T) {
 }
 
 func sample(round int, server string, eps, cpu float64) Sample {
-	return Sample{Round: round, Server: server, Cell: Cell{Conns: 10, Size: 64}, Echoes: int64(eps), EchoesPerSec: eps, SrvCPUus: cpu}
+	return Sample{Round: round, Server: server, Cell: Cell{Conns: 10, Size: 64}, Echoes: int64(eps), Metrics: Metrics{EchoesPerSec: eps, SrvCPUus: cpu}}
 }
 
 func TestRatiosAreTakenWithinRounds(t *testing.T) {

@@ -74,8 +74,8 @@ func (r *Result) ClientCPUPercent() float64 {
 // the same way, one line says as much as a thousand.
 const maxErrorSamples = 5
 
-// run is the state the workers of one Run share.
-type run struct {
+// runState is the state the workers of one Run share.
+type runState struct {
 	epoch     time.Time
 	depth     uint64
 	measuring atomic.Bool
@@ -87,7 +87,7 @@ type run struct {
 	once      sync.Once
 }
 
-func (r *run) now() time.Duration { return time.Since(r.epoch) }
+func (r *runState) now() time.Duration { return time.Since(r.epoch) }
 
 // Run drives all live active connections through w and returns the measured
 // figures. It returns an error only when it could not measure at all (no live
@@ -108,7 +108,7 @@ func (s *Session) Run(ctx context.Context, w Window) (Result, error) {
 	if w.Duration <= 0 {
 		return res, fmt.Errorf("loadgen: window %v <= 0", w.Duration)
 	}
-	r := &run{epoch: time.Now(), depth: uint64(s.cfg.Depth), max: w.MaxEchoes, reached: make(chan struct{})}
+	r := &runState{epoch: time.Now(), depth: uint64(s.cfg.Depth), max: w.MaxEchoes, reached: make(chan struct{})}
 	for _, c := range live {
 		c.echoes, c.err = 0, nil
 		if c.hist == nil {
@@ -210,7 +210,7 @@ func (r *Result) addError(err error) {
 
 // watchdog fails connections that make no progress for cfg.Stall by moving
 // their deadline into the past, which wakes their blocked Read or Write.
-func (s *Session) watchdog(r *run, live []*conn, finished <-chan struct{}) {
+func (s *Session) watchdog(r *runState, live []*conn, finished <-chan struct{}) {
 	tick := time.NewTicker(max(s.cfg.Stall/4, time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -230,7 +230,7 @@ func (s *Session) watchdog(r *run, live []*conn, finished <-chan struct{}) {
 
 // work is one connection's closed loop: keep depth messages in flight, read
 // each echo back in order and check it, until the run stops; then drain.
-func (c *conn) work(r *run) {
+func (c *conn) work(r *runState) {
 	defer c.running.Store(false)
 	for {
 		for c.sent-c.recvd < r.depth && !r.stop.Load() {
