@@ -49,7 +49,7 @@ $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
 	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c csrc/selectshim.c -o $@
 
-$(BIN)/selectshim-test: csrc/selectshim_test.c $(SHIM)
+$(BIN)/selectshim-test: csrc/selectshim_test.c csrc/check.h $(SHIM)
 	@mkdir -p $(BIN)
 	$(CC_C) $(CFLAGS_ASAN) csrc/selectshim_test.c csrc/selectshim.c -o $@
 

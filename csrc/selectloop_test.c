@@ -8,6 +8,7 @@
  * failed (a watchdog fails the run if it hangs).
  */
 #include "selectloop.h"
+#include "check.h"
 #include "selectshim.h"
 
 #include <arpa/inet.h>
@@ -29,32 +30,6 @@
 
 #define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
 #define WATCHDOG_S 60
-
-static atomic_int passed, failed;
-
-/* check prints one line and counts it; main's thread only. Returns ok. */
-__attribute__((format(printf, 2, 3)))
-static int check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		atomic_fetch_add(&passed, 1);
-	else
-		atomic_fetch_add(&failed, 1);
-	return ok;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void sleep_us(long us)
 {
@@ -1382,6 +1357,5 @@ int main(void)
 	test_threads();
 	int fds1 = count_open_fds();
 	check(fds0 == fds1, "every fd the test opened is closed (%d open at start, %d at the end)", fds0, fds1);
-	printf("selectloop-test: %d passed, %d failed\n", atomic_load(&passed), atomic_load(&failed));
-	return atomic_load(&failed) ? 1 : 0;
+	return check_done("selectloop-test");
 }

@@ -6,6 +6,7 @@
  * anything failed.
  */
 #include "selectpoller.h"
+#include "check.h"
 #include "selectshim.h"
 #include "selectwake.h"
 
@@ -20,30 +21,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-__attribute__((format(printf, 2, 3)))
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void sleep_ms(int ms)
 {
@@ -336,6 +313,5 @@ int main(void)
 	test_eintr(wakefd);
 	test_shutdown(wakefd);
 	selectwake_close(wakefd);
-	printf("selectpoller-test: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done("selectpoller-test");
 }

@@ -4,6 +4,7 @@
  * the exit status is 1 when anything failed.
  */
 #include "selectshim.h"
+#include "check.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,30 +14,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-__attribute__((format(printf, 2, 3)))
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* An fd_set between guard bytes, so a stray write next to it shows up too. */
 struct guarded {
@@ -256,6 +233,5 @@ int main(void)
 	test_batch(p);
 	close(p[0]);
 	close(p[1]);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done("selectshim-test");
 }

@@ -17,19 +17,7 @@ import (
 // Control so that the question does not change the answer.
 func nonBlocking(t testing.TB, c syscall.Conn) bool {
 	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flags int
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0) }); err != nil {
-		t.Fatal(err)
-	}
-	if ferr != nil {
-		t.Fatal(ferr)
-	}
-	return flags&unix.O_NONBLOCK != 0
+	return fcntlConn(t, c, unix.F_GETFL)&unix.O_NONBLOCK != 0
 }
 
 // deadlineFires sets a read deadline 30ms ahead and checks that a Read

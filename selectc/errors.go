@@ -5,6 +5,7 @@ package selectc
 import (
 	"errors"
 	"strconv"
+	"syscall"
 )
 
 // ErrFdRange is wrapped by every error about a descriptor that select(2)
@@ -42,4 +43,35 @@ func checkFd(op string, fd int) error {
 		return &FdError{Op: op, Fd: fd, Err: ErrFdRange}
 	}
 	return nil
+}
+
+// registryError names a -errno from a C registry (Loop's or Poller's; they
+// share csrc's codes) as the package's errors, wrapped in an *FdError for op
+// and fd; fd < 0 means the error is the registry's own. closed is the
+// error for -ESHUTDOWN: ErrLoopClosed or ErrPollerClosed.
+func registryError(op string, fd int, rc int32, closed error) error {
+	if rc == 0 {
+		return nil
+	}
+	var err error
+	switch errno := syscall.Errno(-rc); errno {
+	case syscall.ERANGE:
+		err = ErrFdRange
+	case syscall.EINVAL:
+		err = ErrEvents
+	case syscall.EEXIST:
+		err = ErrRegistered
+	case syscall.ENOENT:
+		err = ErrNotRegistered
+	case syscall.ESHUTDOWN:
+		err = closed
+	case syscall.EBUSY:
+		err = ErrLoopRunning
+	default:
+		err = errno
+	}
+	if fd < 0 {
+		return err
+	}
+	return &FdError{Op: op, Fd: fd, Err: err}
 }

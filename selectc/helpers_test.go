@@ -85,18 +85,26 @@ func tcpPair(t testing.TB) (client, server FD) {
 // rawFd takes a private duplicate of conn's descriptor, closed at test end.
 func rawFd(t testing.TB, conn syscall.Conn) FD {
 	t.Helper()
+	fd := fcntlConn(t, conn, unix.F_DUPFD_CLOEXEC)
+	t.Cleanup(func() { unix.Close(fd) })
+	return FD(fd)
+}
+
+// fcntlConn runs fcntl(fd, cmd, 0) on conn's descriptor through Control,
+// which neither changes its mode nor lets it close meanwhile.
+func fcntlConn(t testing.TB, conn syscall.Conn, cmd int) int {
+	t.Helper()
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fd int
-	var derr error
-	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+	var r int
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { r, ferr = unix.FcntlInt(fd, cmd, 0) }); err != nil {
 		t.Fatal(err)
 	}
-	if derr != nil {
-		t.Fatal(derr)
+	if ferr != nil {
+		t.Fatal(ferr)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return FD(fd)
+	return r
 }

@@ -275,30 +275,7 @@ func (l *Loop) badFds() error {
 // loopError turns a -errno of the C registry into an error naming op and fd;
 // fd < 0 means the error is the loop's, not a descriptor's.
 func loopError(op string, fd int, rc C.int) error {
-	if rc == 0 {
-		return nil
-	}
-	var err error
-	switch errno := syscall.Errno(-rc); errno {
-	case syscall.ERANGE:
-		err = ErrFdRange
-	case syscall.EINVAL:
-		err = ErrEvents
-	case syscall.EEXIST:
-		err = ErrRegistered
-	case syscall.ENOENT:
-		err = ErrNotRegistered
-	case syscall.ESHUTDOWN:
-		err = ErrLoopClosed
-	case syscall.EBUSY:
-		err = ErrLoopRunning
-	default:
-		err = errno
-	}
-	if fd < 0 {
-		return err
-	}
-	return &FdError{Op: op, Fd: fd, Err: err}
+	return registryError(op, fd, int32(rc), ErrLoopClosed)
 }
 
 // loopStats are the C loop's counters, for tests and benchmarks.

@@ -300,23 +300,5 @@ func (p *Poller) registered() []int {
 
 // pollerError turns a -errno of the C registry into an error naming op and fd.
 func pollerError(op string, fd int, rc C.int) error {
-	if rc == 0 {
-		return nil
-	}
-	var err error
-	switch errno := syscall.Errno(-rc); errno {
-	case syscall.ERANGE:
-		err = ErrFdRange
-	case syscall.EINVAL:
-		err = ErrEvents
-	case syscall.EEXIST:
-		err = ErrRegistered
-	case syscall.ENOENT:
-		err = ErrNotRegistered
-	case syscall.ESHUTDOWN:
-		err = ErrPollerClosed
-	default:
-		err = errno
-	}
-	return &FdError{Op: op, Fd: fd, Err: err}
+	return registryError(op, fd, int32(rc), ErrPollerClosed)
 }

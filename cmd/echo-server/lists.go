@@ -28,3 +28,18 @@ func (l *fdLists) Select(rlist, wlist, xlist []echoserver.FD, timeout time.Durat
 func as[To, From ~int](list []From) []To {
 	return unsafe.Slice((*To)(unsafe.Pointer(unsafe.SliceData(list))), len(list))
 }
+
+// wantEvents is what a connection asks to be watched for, in the terms of
+// Loop and Poller: reading and urgent data (the select mode's inputs, which
+// it passes as the xlist too) unless its queue is full or the client has
+// finished sending, and writing while echo is queued.
+func wantEvents(c *echoserver.Conn) selectc.Events {
+	var ev selectc.Events
+	if c.WantRead() {
+		ev |= selectc.Read | selectc.Except
+	}
+	if c.WantWrite() {
+		ev |= selectc.Write
+	}
+	return ev
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -102,66 +100,21 @@ func servePoller(ctx context.Context, cfg echoserver.Config, ln int) error {
 	}
 }
 
-// ready does what the select mode's round does for one descriptor: read
-// and echo at once, send what is queued, read the urgent byte of an
-// exceptional condition.
+// ready runs the round's step for the client on fd
+// (echoserver.Config.Serve), then registers it for what its state asks, or
+// closes it.
 func (s *pollerServer) ready(fd int, ev selectc.Events) {
 	c := s.conns[fd]
 	if c == nil {
 		return // closed earlier this round
 	}
-	var err error
-	if ev&selectc.Read != 0 {
-		var n, sent int
-		n, sent, err = c.ReadEcho(s.buf)
-		if s.cfg.Verbose && n > 0 { // checked here: building the arguments would allocate
-			s.cfg.Log.Info("received", "bytes", n, "from", c.Peer)
-			if sent > 0 {
-				s.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
-			}
-		}
-	}
-	if err == nil && ev&selectc.Write != 0 && c.WantWrite() {
-		var sent int
-		sent, err = c.Flush()
-		if s.cfg.Verbose && sent > 0 {
-			s.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
-		}
-	}
-	if err == nil && ev&selectc.Except != 0 {
-		err = s.cfg.Urgent(c)
-	}
-	// Register c for what its state asks now, or close it.
-	if err != nil || c.Done() {
-		s.finish(c, err)
+	if s.cfg.Serve(c, s.buf, ev&selectc.Read != 0, ev&selectc.Write != 0, ev&selectc.Except != 0) {
+		s.drop(c)
 		return
 	}
-	var want selectc.Events
-	if c.WantRead() {
-		want |= selectc.Read | selectc.Except
-	}
-	if c.WantWrite() {
-		want |= selectc.Write
-	}
-	if want != s.ev[fd] { // most events change nothing: no cgo call then
+	if want := wantEvents(c); want != s.ev[fd] { // most events change nothing: no cgo call then
 		s.modify(c, want)
 	}
-}
-
-// finish closes c, done or broken (an error other than the client's EOF,
-// which leaves c to finish its queue first).
-func (s *pollerServer) finish(c *echoserver.Conn, err error) {
-	if err != nil && !errors.Is(err, io.EOF) {
-		s.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
-		s.drop(c)
-		return
-	}
-	if c.Done() {
-		s.drop(c)
-		return
-	}
-	// EOF with echo still queued: write interest only.
-	s.modify(c, selectc.Write)
 }
 
 // modify registers c for want.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -94,57 +93,17 @@ type client struct {
 	ev selectc.Events // what it is registered for
 }
 
-// Ready does what the select mode's round does for one descriptor: read
-// and echo at once, send what is queued, read the urgent byte of an
-// exceptional condition.
+// Ready runs the round's step for this client (echoserver.Config.Serve),
+// then registers it for what its state asks, or closes it.
 func (h *client) Ready(_ int, ev selectc.Events) {
 	r, c := h.r, h.c
-	var err error
-	if ev&selectc.Read != 0 {
-		var n, sent int
-		n, sent, err = c.ReadEcho(r.buf)
-		if r.cfg.Verbose && n > 0 { // checked here: building the arguments would allocate
-			r.cfg.Log.Info("received", "bytes", n, "from", c.Peer)
-			if sent > 0 {
-				r.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
-			}
-		}
-	}
-	if err == nil && ev&selectc.Write != 0 && c.WantWrite() {
-		var sent int
-		sent, err = c.Flush()
-		if r.cfg.Verbose && sent > 0 {
-			r.cfg.Log.Info("sending", "bytes", sent, "to", c.Peer)
-		}
-	}
-	if err == nil && ev&selectc.Except != 0 {
-		err = r.cfg.Urgent(c)
-	}
-	h.settle(err)
-}
-
-// settle registers c for what its state asks, or closes it.
-func (h *client) settle(err error) {
-	c := h.c
-	if err != nil && !errors.Is(err, io.EOF) {
-		h.r.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
+	if r.cfg.Serve(c, r.buf, ev&selectc.Read != 0, ev&selectc.Write != 0, ev&selectc.Except != 0) {
 		h.drop()
 		return
 	}
-	if c.Done() {
-		h.drop()
-		return
-	}
-	var want selectc.Events
-	if c.WantRead() {
-		want |= selectc.Read | selectc.Except
-	}
-	if c.WantWrite() {
-		want |= selectc.Write
-	}
-	if want != h.ev { // most events change nothing: no cgo call then
-		if err := h.r.loop.Modify(c.Fd, want); err != nil {
-			h.r.cfg.Log.Error("modify", "peer", c.Peer, "err", err)
+	if want := wantEvents(c); want != h.ev { // most events change nothing: no cgo call then
+		if err := r.loop.Modify(c.Fd, want); err != nil {
+			r.cfg.Log.Error("modify", "peer", c.Peer, "err", err)
 			h.drop()
 			return
 		}

@@ -2,8 +2,6 @@ package echoserver
 
 import (
 	"context"
-	"errors"
-	"io"
 	"runtime"
 	"slices"
 	"time"
@@ -83,16 +81,14 @@ func (s *PostLoop) Serve(ctx context.Context) error {
 				// still name it (the post's KeyError, in another guise).
 				accept = true
 			default:
-				s.readable(fd)
+				s.serve(fd, true, false, false)
 			}
 		}
 		for _, fd := range writable {
-			s.writable(fd)
+			s.serve(fd, false, true, false)
 		}
 		for _, fd := range exceptional {
-			if c := s.conns[fd]; c != nil {
-				s.settle(c, s.cfg.Urgent(c))
-			}
+			s.serve(fd, false, false, true)
 		}
 		if accept {
 			s.acceptAll()
@@ -105,43 +101,14 @@ func (s *PostLoop) Serve(ctx context.Context) error {
 	}
 }
 
-// readable reads a client and echoes at once what it sent.
-func (s *PostLoop) readable(fd FD) {
+// serve runs the round's step for the client on fd (Config.Serve), then
+// puts it in the lists its state asks for, or closes it.
+func (s *PostLoop) serve(fd FD, readable, writable, urgent bool) {
 	c := s.conns[fd]
 	if c == nil {
 		return // closed earlier this round
 	}
-	n, sent, err := c.ReadEcho(s.buf)
-	if s.cfg.Verbose && n > 0 { // checked here: building the arguments would allocate
-		s.cfg.verbose("received", "bytes", n, "from", c.Peer)
-		if sent > 0 {
-			s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
-		}
-	}
-	s.settle(c, err)
-}
-
-// writable sends what is queued for a client.
-func (s *PostLoop) writable(fd FD) {
-	c := s.conns[fd]
-	if c == nil {
-		return
-	}
-	sent, err := c.Flush()
-	if s.cfg.Verbose && sent > 0 {
-		s.cfg.verbose("sending", "bytes", sent, "to", c.Peer)
-	}
-	s.settle(c, err)
-}
-
-// settle puts c in the lists its state asks for, or closes it.
-func (s *PostLoop) settle(c *Conn, err error) {
-	if err != nil && !errors.Is(err, io.EOF) {
-		s.cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
-		s.drop(c)
-		return
-	}
-	if c.Done() {
+	if s.cfg.Serve(c, s.buf, readable, writable, urgent) {
 		s.drop(c)
 		return
 	}
