@@ -53,10 +53,13 @@ CONN_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN,
              errno.EHOSTUNREACH, errno.EOPNOTSUPP, errno.ENETUNREACH}
 
 # When the bytes queued across all connections fall this far below their
-# peak, freed memory goes back to the system. glibc keeps what Python frees
-# in its heap, and after a burst of clients that filled their queues and
-# left, the server would hold it for good.
+# peak, or drain to nothing after at least RELEASE_IDLE, freed memory goes
+# back to the system. glibc keeps what Python frees in its heap, and after a
+# burst of clients that filled their queues and left, the server would hold
+# it for good. (The Go servers keep only the first rule: their release is a
+# full collection, glibc's trim is cheap.)
 RELEASE_DROP = 16 << 20
+RELEASE_IDLE = 1 << 20
 
 VERBOSE = False
 
@@ -160,7 +163,8 @@ class EchoServer:
                 if s not in self.closed_now:
                     self.flush(s)
 
-            if self.peak - self.queued >= RELEASE_DROP:
+            drop = self.peak - self.queued
+            if drop >= RELEASE_DROP or (self.queued == 0 and drop >= RELEASE_IDLE):
                 release_memory()
                 self.peak = self.queued
 
