@@ -16,6 +16,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/selectc/selectc/cmd/echo-bench/internal/callworker"
@@ -44,14 +45,22 @@ func bindFdSet(l *callworker.Layout) (callworker.Bound, error) {
 }
 
 func (c *fdsetCall) selectOnce() (int, error) {
-	c.set.Zero()
-	for _, fd := range c.fds {
-		if err := c.set.Set(fd); err != nil {
-			return 0, err
+	for {
+		c.set.Zero()
+		for _, fd := range c.fds {
+			if err := c.set.Set(fd); err != nil {
+				return 0, err
+			}
+		}
+		tv := selectc.Timeval{} // select may rewrite it: a fresh zero each call
+		n, err := selectc.SelectFdSet(c.nfds, &c.set, nil, nil, &tv)
+		// SelectFdSet is select(2) as C has it and hands EINTR back (the
+		// runtime's preemption signal can land in the call); C's caller
+		// retries, and so does this one.
+		if !errors.Is(err, syscall.EINTR) {
+			return n, err
 		}
 	}
-	tv := selectc.Timeval{} // select may rewrite it: a fresh zero each call
-	return selectc.SelectFdSet(c.nfds, &c.set, nil, nil, &tv)
 }
 
 func (c *fdsetCall) Call() (int, error) {

@@ -37,16 +37,21 @@ func bindUnix(l *callworker.Layout) (callworker.Bound, error) {
 }
 
 func (c *unixCall) selectOnce() (int, error) {
-	c.set.Zero()
-	for _, fd := range c.fds {
-		c.set.Set(fd) // the layout keeps fds below FD_SETSIZE; Set panics above it
+	for {
+		c.set.Zero()
+		for _, fd := range c.fds {
+			c.set.Set(fd) // the layout keeps fds below FD_SETSIZE; Set panics above it
+		}
+		tv := unix.Timeval{} // select rewrites it: a fresh zero each call
+		n, err := unix.Select(c.nfds, &c.set, nil, nil, &tv)
+		switch {
+		case err == unix.EINTR: // x/sys leaves EINTR to its caller, as C does
+			continue
+		case err != nil:
+			return 0, os.NewSyscallError("select", err)
+		}
+		return n, nil
 	}
-	tv := unix.Timeval{} // select rewrites it: a fresh zero each call
-	n, err := unix.Select(c.nfds, &c.set, nil, nil, &tv)
-	if err != nil {
-		return 0, os.NewSyscallError("select", err)
-	}
-	return n, nil
 }
 
 func (c *unixCall) Call() (int, error) {
