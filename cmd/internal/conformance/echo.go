@@ -142,26 +142,6 @@ func expectEOF(c net.Conn, timeout time.Duration) error {
 	return nil
 }
 
-// expectClosed requires the server to close or reset the connection within
-// timeout without sending anything.
-func expectClosed(c net.Conn, timeout time.Duration) error {
-	if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-		return err
-	}
-	var b [64]byte
-	n, err := c.Read(b[:])
-	switch {
-	case n > 0:
-		return fmt.Errorf("want the connection closed, got data %q", b[:n])
-	case isClosedByPeer(err):
-		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("connection still open after %v", timeout)
-	default:
-		return fmt.Errorf("want the connection closed: %w", err)
-	}
-}
-
 // sendOOB sends b as TCP urgent data (MSG_OOB) on the raw descriptor; the
 // net package has no way to ask for it.
 func sendOOB(c *net.TCPConn, b []byte) error {

@@ -130,14 +130,3 @@ func (c *Conn) Close() error {
 	c.pending.reset()
 	return unix.Close(c.Fd)
 }
-
-// Urgent reads and logs the urgent byte of c after select reported an
-// exceptional condition on it (see ReadUrgent). An error means the
-// connection is broken; the caller closes it.
-func (cfg *Config) Urgent(c *Conn) error {
-	b, ok, err := c.ReadUrgent()
-	if ok {
-		cfg.Log.Warn("urgent data read and dropped, the connection goes on", "peer", c.Peer, "fd", c.Fd, "byte", b)
-	}
-	return err
-}

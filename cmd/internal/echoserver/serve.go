@@ -32,11 +32,22 @@ func (cfg *Config) Serve(c *Conn, buf []byte, readable, writable, urgent bool) (
 		}
 	}
 	if err == nil && urgent {
-		err = cfg.Urgent(c)
+		err = cfg.takeUrgent(c)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		cfg.Log.Warn("connection error", "peer", c.Peer, "fd", c.Fd, "err", err)
 		return true
 	}
 	return c.Done()
+}
+
+// takeUrgent reads and logs the urgent byte of c after select reported an
+// exceptional condition on it (see ReadUrgent). An error means the
+// connection is broken; the caller closes it.
+func (cfg *Config) takeUrgent(c *Conn) error {
+	b, ok, err := c.ReadUrgent()
+	if ok {
+		cfg.Log.Warn("urgent data read and dropped, the connection goes on", "peer", c.Peer, "fd", c.Fd, "byte", b)
+	}
+	return err
 }
