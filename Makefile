@@ -12,7 +12,10 @@ ADDR    ?= localhost:8090
 # from the same file (go generate ./selectc, run by go-progs below).
 include csrc/flags.mk
 CFLAGS ?= $(CFLAGS_OPT)
-CC_C   := $(CC) $(CFLAGS_COMMON) -Icsrc
+# The library's C sits in selectc/ beside its Go (the go command copies and
+# hashes only a package's folder); the programs and tests in csrc/ include it.
+LIBDIR := selectc
+CC_C   := $(CC) $(CFLAGS_COMMON) -I$(LIBDIR)
 
 GO_PROGS := echo-server echo-client echo-bench
 # The pure-Go baselines are what a CGO_ENABLED=0 user runs: no runtime/cgo
@@ -20,7 +23,7 @@ GO_PROGS := echo-server echo-client echo-bench
 PURE_GO_PROGS := echo-go
 C_PROGS  := $(BIN)/echo-server-c $(BIN)/echo-server-c-asan $(BIN)/selectshim-test \
             $(BIN)/selectloop-test $(BIN)/selectloop-test-tsan $(BIN)/selectpoller-test
-SHIM     := csrc/selectshim.c csrc/selectshim.h
+SHIM     := $(LIBDIR)/selectshim.c $(LIBDIR)/selectshim.h
 # echo-bench -calls's workers: selectc's wrappers (cgo), x/sys/unix.Select (no
 # cgo, what a pure-Go program pays) and the C baseline with the C server's flags.
 GO_PROGS      += echo-bench/internal/selectcalls-go
@@ -39,7 +42,7 @@ go-progs:
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS) csrc/echo_server.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectcalls-c: csrc/selectcalls.c
 	@mkdir -p $(BIN)
@@ -47,26 +50,26 @@ $(BIN)/selectcalls-c: csrc/selectcalls.c
 
 $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectshim-test: csrc/selectshim_test.c csrc/check.h $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) csrc/selectshim_test.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) csrc/selectshim_test.c $(LIBDIR)/selectshim.c -o $@
 
 # selectloop's C harness, once under ASan+UBSan and once under ThreadSanitizer
 # (the two cannot share a binary). The headers: selectloop.c includes more than
 # its own, so any of them changing rebuilds.
-$(BIN)/selectloop-test: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
+$(BIN)/selectloop-test: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(LIBDIR)/selectshim.c -o $@
 
-$(BIN)/selectloop-test-tsan: csrc/selectloop_test.c csrc/selectloop.c $(wildcard csrc/*.h) $(SHIM)
+$(BIN)/selectloop-test-tsan: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_TSAN) -pthread csrc/selectloop_test.c csrc/selectloop.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_TSAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(LIBDIR)/selectshim.c -o $@
 
-$(BIN)/selectpoller-test: csrc/selectpoller_test.c csrc/selectpoller.c $(wildcard csrc/*.h) $(SHIM)
+$(BIN)/selectpoller-test: csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectpoller_test.c csrc/selectpoller.c csrc/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(LIBDIR)/selectshim.c -o $@
 
 # The conformance suite and the bench smoke test use the binaries just built.
 # -p 1: the conformance suite times shutdowns and idle CPU, so packages run

@@ -1,9 +1,9 @@
 package selectc
 
-// The #cgo CFLAGS line is in cgo_flags.go, generated from csrc/flags.mk
-// with a fingerprint of the C in csrc/ that this package includes: the go
-// command hashes only the files in this folder, so without it an edit to
-// csrc/ would leave a stale build in its cache.
+// The package's C sits in this folder (select*.c, select*.h) so that the go
+// command compiles, hashes and vendors it with the Go; csrc/ holds the C
+// programs and tests built on it. The #cgo CFLAGS line is in cgo_flags.go,
+// generated from csrc/flags.mk.
 //go:generate go run ../cmd/internal/gencgo
 
 /*

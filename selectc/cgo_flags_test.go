@@ -5,10 +5,9 @@ import (
 	"testing"
 )
 
-// The C this package is built from must be the C on disk. The go command
-// hashes only this folder's files, so cgo_flags.go carries a fingerprint of
-// the csrc/ sources and flags; this fails when they changed and the file
-// was not generated again (go generate ./selectc; make does it).
+// The C in this folder must be compiled with csrc/flags.mk's flags, their
+// one home: this fails when flags.mk changed and cgo_flags.go was not
+// generated again (go generate ./selectc; make does it).
 func TestGeneratedCgoFlagsAreCurrent(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -17,8 +16,5 @@ func TestGeneratedCgoFlagsAreCurrent(t *testing.T) {
 	out, err := exec.Command(goBin, "run", "../cmd/internal/gencgo", "-check").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
-	}
-	if csrcSum == "" {
-		t.Fatal("no fingerprint of the C sources in cgo_flags.go")
 	}
 }

@@ -46,7 +46,7 @@ func checkFd(op string, fd int) error {
 }
 
 // registryError names a -errno from a C registry (Loop's or Poller's; they
-// share csrc's codes) as the package's errors, wrapped in an *FdError for op
+// share the C's codes) as the package's errors, wrapped in an *FdError for op
 // and fd; fd < 0 means the error is the registry's own. closed is the
 // error for -ESHUTDOWN: ErrLoopClosed or ErrPollerClosed.
 func registryError(op string, fd int, rc int32, closed error) error {

@@ -16,7 +16,7 @@ import (
 // eventfd below FdSetSize whose descriptor sits in the select's read set.
 // Signalling it makes it readable, the select returns, and the waiter
 // drains it. SelectContext borrows one from a pool for each call; a Poller
-// owns one for Wake and WaitContext. The C side is csrc/selectwake.h, which
+// owns one for Wake and WaitContext. The C side is selectwake.h, which
 // selectloop's own wake uses too.
 type waker struct {
 	fd int

@@ -1,16 +1,12 @@
 // Package cflags reads csrc/flags.mk, the one home of the project's C flag
-// sets, and fingerprints the C sources package selectc compiles.
+// sets.
 package cflags
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -56,49 +52,4 @@ func (s Sets) Join(names ...string) []string {
 		out = append(out, s[n]...)
 	}
 	return out
-}
-
-// include is a one-line include of csrc/ in a selectc/*.c file.
-var include = regexp.MustCompile(`(?m)^#include "\.\./csrc/([^"]+)"`)
-
-// SelectcSum fingerprints the C that package selectc compiles: the csrc/
-// files its .c files include, every csrc/ header, and flags.mk. The go
-// command hashes only the files in a package's own folder, so selectc's
-// #cgo line carries this sum: a change here changes the line and forces
-// a rebuild.
-func SelectcSum(repoRoot string) (string, error) {
-	csrc := filepath.Join(repoRoot, "csrc")
-	names := []string{"flags.mk"}
-	shims, err := filepath.Glob(filepath.Join(repoRoot, "selectc", "*.c"))
-	if err != nil {
-		return "", err
-	}
-	for _, shim := range shims {
-		b, err := os.ReadFile(shim)
-		if err != nil {
-			return "", err
-		}
-		for _, m := range include.FindAllSubmatch(b, -1) {
-			names = append(names, string(m[1]))
-		}
-	}
-	headers, err := filepath.Glob(filepath.Join(csrc, "*.h"))
-	if err != nil {
-		return "", err
-	}
-	for _, h := range headers {
-		names = append(names, filepath.Base(h))
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	h := sha256.New()
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(csrc, name))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s %d\n", name, len(b))
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

@@ -20,7 +20,7 @@ var (
 )
 
 // cSources are the C sources of the prototype server, relative to the repo root.
-var cSources = []string{"csrc/echo_server.c", "csrc/selectshim.c"}
+var cSources = []string{"csrc/echo_server.c", "selectc/selectshim.c"}
 
 // cBuilds are the C server and its sanitized twin, each with the flag sets
 // of csrc/flags.mk the Makefile uses, so a test exercises what make builds.
@@ -58,7 +58,7 @@ func Build(ctx context.Context, repoRoot, binDir string) error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, b := range cBuilds {
-		args := append(append(sets.Join(b.sets...), "-Icsrc"), cSources...)
+		args := append(append(sets.Join(b.sets...), "-Iselectc"), cSources...)
 		args = append(args, "-o", filepath.Join(binDir, b.out))
 		if err := run(ctx, repoRoot, nil, "gcc", args...); err != nil {
 			errs = append(errs, err)

@@ -59,7 +59,7 @@ func Specs(binDir, repoRoot string) []Spec {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	return []Spec{
 		{Name: "c", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c"), Engine: EngineSelect,
-			Note: "the C prototype on csrc/selectshim.c"},
+			Note: "the C prototype on selectc/selectshim.c"},
 		{Name: "c-asan", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c-asan"), Engine: EngineSelect, Env: []string{
 			// A leak or error report must fail the run, and the report must
 			// reach the captured stderr rather than a file. A small

@@ -6,7 +6,7 @@
  * Every function checks 0 <= fd < FD_SETSIZE before it touches an fd_set:
  * FD_SET and friends index a fixed 1024-bit array with no bounds check
  * (undefined behaviour; glibc aborts only under _FORTIFY_SOURCE).
- * One convention for every file in csrc/ (libuv's): a call that can fail
+ * One convention for all of selectc's C (libuv's): a call that can fail
  * returns 0, or a count where it says so, or -errno, so errno never
  * crosses the cgo boundary; any other result comes back through an
  * out-parameter.
@@ -19,7 +19,7 @@
 
 /* Interest and readiness bits of one entry of a batched select: bit k is
  * the k-th fd_set of select(2) (read, write, except), which the loops over
- * three sets in csrc/ and selectc.Events rely on. */
+ * three sets in the C and selectc.Events rely on. */
 enum {
 	SHIM_READ   = 1,
 	SHIM_WRITE  = 2,
