@@ -43,23 +43,25 @@ static int is_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
-/* selectpoller reads fd_sets a word at a time: bit fd%64 of word fd/64. */
+/* selectpoller reads fd_sets a word at a time: bit fd % B of word fd / B,
+ * B the bits of an unsigned long (64, or 32 on armhf). */
 static void test_word_layout(void)
 {
-	int fds[] = {0, 1, 63, 64, 65, 1023};
+	enum { B = 8 * sizeof(unsigned long) };
+	int fds[] = {0, 1, 31, 32, 33, 63, 64, 65, 1023};
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
 		fd_set s;
-		unsigned long words[FD_SETSIZE / (8 * sizeof(unsigned long))];
+		unsigned long words[FD_SETSIZE / B];
 		int fd = fds[i];
 		shim_fd_zero(&s);
 		shim_fd_set(fd, &s);
 		memcpy(words, &s, sizeof words);
 		int ok = 1;
 		for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-			unsigned long want = w == (size_t)fd / 64 ? 1UL << (fd % 64) : 0;
+			unsigned long want = w == (size_t)fd / B ? 1UL << (fd % B) : 0;
 			ok &= words[w] == want;
 		}
-		check(ok, "fd %d: FD_SET sets bit %d of word %d and nothing else", fd, fd % 64, fd / 64);
+		check(ok, "fd %d: FD_SET sets bit %d of word %d and nothing else", fd, (int)(fd % B), (int)(fd / B));
 	}
 }
 

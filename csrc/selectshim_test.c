@@ -7,11 +7,13 @@
 #include "check.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +95,52 @@ static void test_timeval(void)
 		      "shim_timeval_from_ns(%lld) = {%ld, %ld} (want {%ld, %ld})", (long long)cases[i].ns,
 		      (long)tv.tv_sec, (long)tv.tv_usec, cases[i].sec, cases[i].usec);
 	}
+
+	/* Past what time_t holds (2^31-1 s where it is 32 bits), tv_sec
+	 * saturates: 100 years and INT64_MAX ns must not wrap to a negative
+	 * (EINVAL) or a short wait. */
+	int64_t max = shim_time_max();
+	check(max == (sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX), "shim_time_max() = %lld for a %d-byte time_t",
+	      (long long)max, (int)sizeof(time_t));
+	static const int64_t huge_sec[] = {3153600000, 9223372036}; /* 100 years; INT64_MAX ns, rounded up */
+	static const int64_t huge_ns[] = {3153600000 * (int64_t)1000000000, INT64_MAX};
+	static const long huge_usec[] = {0, 854776};
+	for (int i = 0; i < 2; i++) {
+		struct timeval tv = shim_timeval_from_ns(huge_ns[i]);
+		int64_t sec = huge_sec[i] > max ? max : huge_sec[i];
+		long usec = huge_sec[i] > max ? 999999 : huge_usec[i];
+		check((int64_t)tv.tv_sec == sec && tv.tv_usec == usec,
+		      "shim_timeval_from_ns(%lld) = {%lld, %ld} (want {%lld, %ld}, time_t %d bytes)", (long long)huge_ns[i],
+		      (long long)tv.tv_sec, (long)tv.tv_usec, (long long)sec, usec, (int)sizeof(time_t));
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* The time left after EINTR is the kernel's on glibc, but musl hands the
+ * kernel a copy and qemu-user writes nothing back on EINTR: shim_select
+ * counts it itself, so it holds everywhere. */
+static void test_select_eintr(int p[2])
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm; /* no SA_RESTART: select ends with EINTR */
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval it = {{0, 0}, {0, 50000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	fd_set r;
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	struct timeval tv = {1, 0};
+	int n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	int64_t left = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	check(n == -EINTR, "shim_select interrupted by SIGALRM after 50 ms returns -EINTR (got %d)", n);
+	check(left > 500000 && left < 1000000, "time left after EINTR, 50 ms into 1 s: %lld us (want in (0.5 s, 1 s))",
+	      (long long)left);
+	sigaction(SIGALRM, &old, NULL);
 }
 
 static void test_select(int p[2])
@@ -135,6 +183,19 @@ static void test_select(int p[2])
 	      (long)tv.tv_sec, (long)tv.tv_usec);
 	check(took >= 20000000, "shim_select: the 20 ms timeout really waited (%lld ns)", (long long)took);
 
+	/* The largest timeval, saturated where time_t is 32 bits, waits: a
+	 * ready pipe is reported and the time left is in range. */
+	check(write(p[1], "x", 1) == 1, "write one byte into the pipe");
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	tv = shim_timeval_from_ns(INT64_MAX);
+	struct timeval given = tv;
+	n = shim_select(p[0] + 1, &r, NULL, NULL, &tv);
+	check(n == 1 && tv.tv_sec >= 0 && tv.tv_sec <= given.tv_sec && tv.tv_usec >= 0 && tv.tv_usec < 1000000,
+	      "shim_select with {%lld, %ld} on a ready pipe: 1 (got %d), time left {%lld, %ld} in range",
+	      (long long)given.tv_sec, (long)given.tv_usec, n, (long long)tv.tv_sec, (long)tv.tv_usec);
+	check(read(p[0], &c, 1) == 1, "drain the pipe");
+
 	/* A bad nfds must not reach the kernel, which would write the unused time back. */
 	int bad_nfds[] = {FD_SETSIZE + 1, -1};
 	for (int k = 0; k < 2; k++) {
@@ -146,10 +207,16 @@ static void test_select(int p[2])
 	}
 
 	/* Nor a timeval glibc would misread: it keeps 32 bits of tv_usec, so
-	 * 1<<32 µs would poll and 1<<32 + 300000 wait 0.3 s. */
-	struct timeval bad_tv[] = {{-1, 0}, {0, -1}, {0, 1000000}, {0, (suseconds_t)1 << 32},
-	                           {0, ((suseconds_t)1 << 32) + 300000}};
-	for (size_t k = 0; k < sizeof bad_tv / sizeof bad_tv[0]; k++) {
+	 * 1<<32 µs would poll and 1<<32 + 300000 wait 0.3 s. Those two exist
+	 * only where suseconds_t is 64 bits. */
+	int64_t big = (int64_t)1 << 32;
+	struct timeval bad_tv[] = {{-1, 0}, {0, -1}, {0, 1000000}, {0, 0}, {0, 0}};
+	size_t nbad = 3;
+	if (sizeof(suseconds_t) == 8) {
+		bad_tv[nbad++].tv_usec = (suseconds_t)big;
+		bad_tv[nbad++].tv_usec = (suseconds_t)(big + 300000);
+	}
+	for (size_t k = 0; k < nbad; k++) {
 		tv = bad_tv[k];
 		int64_t t0 = now_ns();
 		n = shim_select(p[0] + 1, NULL, NULL, NULL, &tv);
@@ -230,6 +297,7 @@ int main(void)
 		return 1;
 	}
 	test_select(p);
+	test_select_eintr(p);
 	test_batch(p);
 	close(p[0]);
 	close(p[1]);

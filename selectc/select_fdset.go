@@ -20,10 +20,11 @@ import (
 // Any set may be nil. A nil timeout blocks; a zero Timeval polls; a Timeval
 // with a negative field or Usec >= 1000000 is refused with an error wrapping
 // ErrTimeval (glibc would truncate tv_usec to 32 bits and wait the wrong
-// time) before the kernel is called. On return
-// *timeout holds the time the kernel did not use: this is libc's select on
-// Linux, so it is the same on every architecture (x/sys/unix's Select leaves
-// that to the architecture's syscall).
+// time) before the kernel is called; one past what C's time_t holds
+// saturates (see Timeval). On return *timeout holds the time the wait did not
+// use, zero after a timeout, as Linux's select writes it: selectc counts it
+// itself, so it is the same on every architecture and C library, musl
+// included (x/sys/unix's Select leaves that to the architecture's syscall).
 //
 // nfds must be in [0, FdSetSize]. Errors come back as C returns them,
 // EINTR included (it is not retried here; Select retries it), as an
@@ -38,8 +39,7 @@ func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) 
 		if err := timeout.check(); err != nil {
 			return 0, err
 		}
-		tv.tv_sec = C.time_t(timeout.Sec)
-		tv.tv_usec = C.suseconds_t(timeout.Usec)
+		tv = timeout.cTimeval()
 		tvp = &tv
 	}
 	ret := C.shim_select(C.int(nfds), r.cPtr(), w.cPtr(), e.cPtr(), tvp)

@@ -12,15 +12,21 @@
 
 #define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
 
-/* An fd_set is read a word at a time, as the C library lays it out: bit
- * fd % __NFDBITS of word fd / __NFDBITS (selectpoller_test checks that
- * against FD_ISSET). */
+/* An fd_set is read a word at a time: bit fd % WORD_BITS of word
+ * fd / WORD_BITS, an array of unsigned long (or long) in both glibc and
+ * musl. Their names for that array and its type differ (__FDS_BITS and
+ * __fd_mask are glibc's alone), so this takes the set's own address and
+ * asserts at compile time what the cast relies on: the size and alignment
+ * of a plain array of words. The bit order within a word, which no
+ * compile-time test can see, selectpoller_test checks against FD_ISSET on
+ * each platform of the matrix (big-endian s390x included). */
 typedef unsigned long word;
 #define WORD_BITS ((int)(8 * sizeof(word)))
 #define NWORDS (FD_SETSIZE / WORD_BITS)
+_Static_assert(FD_SETSIZE % (8 * sizeof(word)) == 0, "FD_SETSIZE is not a whole number of words");
 _Static_assert(sizeof(fd_set) == NWORDS * sizeof(word), "fd_set is not a plain array of words");
-_Static_assert(sizeof(__fd_mask) == sizeof(word), "fd_set words are not unsigned-long sized");
-#define WORDS(set) ((word *)__FDS_BITS(set))
+_Static_assert(_Alignof(fd_set) >= _Alignof(word), "fd_set is not aligned as its words");
+#define WORDS(set) ((word *)(void *)(set))
 
 struct selectpoller {
 	atomic_int mu;                /* a spinlock: see lock */
@@ -268,12 +274,12 @@ int selectpoller_wait(selectpoller *p, struct selectpoller_event *out, int cap, 
 		uint64_t epoch = p->epoch, changes = p->changes;
 		unlock(p);
 
-		/* On Linux select writes the time it did not sleep back into tv,
-		 * so a retry below keeps the first call's deadline (PEP 475). */
-		int ready = select(maxfd + 1, &sets[0], &sets[1], &sets[2], tvp);
+		/* shim_select writes the time not used back into tv, so a retry
+		 * below keeps the first call's deadline (PEP 475). */
+		int ready = shim_select(maxfd + 1, &sets[0], &sets[1], &sets[2], tvp);
 		if (ready == 0)
 			return 0;
-		int err = ready < 0 ? errno : 0;
+		int err = ready < 0 ? -ready : 0;
 
 		lock(p);
 		int n;

@@ -16,6 +16,11 @@
 
 #include <stdint.h>
 #include <sys/select.h>
+#include <sys/time.h>
+
+/* What the time_t conversions below rely on, on every C library. */
+_Static_assert((time_t)-1 < 0, "time_t is a signed integer type");
+_Static_assert(sizeof(time_t) == 4 || sizeof(time_t) == 8, "time_t is 32 or 64 bits");
 
 /* Interest and readiness bits of one entry of a batched select: bit k is
  * the k-th fd_set of select(2) (read, write, except), which the loops over
@@ -39,17 +44,26 @@ int  shim_fd_set(int fd, fd_set *set);
 int  shim_fd_clr(int fd, fd_set *set);
 int  shim_fd_isset(int fd, const fd_set *set);
 
+/* shim_time_max is the largest time_t: 2^63-1, or 2^31-1 seconds (about
+ * 68 years) where time_t is 32 bits (glibc's default on armhf and i386).
+ * Every timeout selectc hands select(2) saturates at it, never wraps. */
+int64_t shim_time_max(void);
+
 /* shim_timeval_from_ns turns a duration in nanoseconds into a timeval,
  * rounding UP to whole microseconds so that a positive timeout never becomes
- * a poll. Negative durations become zero. */
+ * a poll, and saturating tv_sec at shim_time_max. Negative durations become
+ * zero. */
 struct timeval shim_timeval_from_ns(int64_t ns);
 
 /* shim_select is select(2) as C has it. nfds must be in [0, FD_SETSIZE];
- * tv may be NULL (block). On Linux the kernel writes the time it did not use
- * back into *tv. Returns the number of ready bits, or -errno: -EINVAL,
- * without calling the kernel, for a bad nfds or a timeval glibc would
- * misread (a negative field, or tv_usec of a second or more: glibc keeps
- * only its low 32 bits). */
+ * tv may be NULL (block). On return *tv holds the time not used (zero on a
+ * timeout), as the Linux kernel writes it, whatever the C library or an
+ * emulator passes back: musl hands the kernel a copy, and qemu-user writes
+ * nothing back on EINTR, so this counts it on the monotonic clock itself.
+ * Returns the number of ready bits, or -errno: -EINVAL, without calling
+ * the kernel, for a bad nfds or a timeval glibc would misread (a negative
+ * field, or tv_usec of a second or more: glibc keeps only its low 32
+ * bits). */
 int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
 
 /* shim_select_batch is one whole select in one call: entry i asks for the

@@ -14,6 +14,13 @@ import (
 
 // Timeval is C's struct timeval: the timeout of select(2), in seconds and
 // microseconds.
+//
+// Sec is 64 bits here whatever C's time_t is. Where time_t is 32 bits
+// (glibc's default on armhf and i386), select(2) can wait at most 2^31-1
+// seconds, about 68 years: every timeout selectc hands the kernel, from a
+// Timeval, a time.Duration or a deadline, saturates there instead of
+// wrapping, and the time left that SelectFdSet writes back counts from
+// that cap, never below zero. Where time_t is 64 bits nothing is capped.
 type Timeval struct {
 	Sec  int64 // seconds, 0 or more
 	Usec int64 // microseconds, 0 through 999999
@@ -74,6 +81,22 @@ func (tv Timeval) Duration() time.Duration {
 		return math.MinInt64
 	}
 	return time.Duration(d + u)
+}
+
+// maxTimeT is the largest time_t of the C library, shim_time_max.
+var maxTimeT = int64(C.shim_time_max())
+
+// cTimeval is tv, which check accepted, as C's struct timeval, with Sec
+// saturated at the largest time_t (and Usec with it, to the last
+// microsecond before the cap).
+func (tv Timeval) cTimeval() C.struct_timeval {
+	var c C.struct_timeval
+	if tv.Sec > maxTimeT {
+		tv = Timeval{Sec: maxTimeT, Usec: 999999}
+	}
+	c.tv_sec = C.time_t(tv.Sec)
+	c.tv_usec = C.suseconds_t(tv.Usec)
+	return c
 }
 
 // check returns an error wrapping ErrTimeval unless select(2) reads tv as
