@@ -1,3 +1,5 @@
+//go:build linux
+
 package selectc
 
 // The package's C sits in this folder (select*.c, select*.h) so that the go

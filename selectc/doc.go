@@ -85,5 +85,8 @@
 // file. Take a descriptor out of every list (or off the Loop) before
 // closing it, and wake the wait if it must notice at once.
 //
-// The package requires cgo; a build with CGO_ENABLED=0 fails at compile time.
+// The package requires cgo and Linux; a build with CGO_ENABLED=0 or for
+// another GOOS fails at compile time with a message saying why. The C
+// libraries and architectures it is tested on are in the README's
+// "Platforms" section.
 package selectc

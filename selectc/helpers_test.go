@@ -5,6 +5,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,22 @@ func readyPipe(t testing.TB) *os.File {
 	if _, err := w.Write([]byte{1}); err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// pipeReadableAfter returns the read end of a pipe that gets one byte
+// after d; the write is waited for before the test's pipes close.
+func pipeReadableAfter(t testing.TB, d time.Duration) *os.File {
+	t.Helper()
+	r, w := pipe(t)
+	done := make(chan struct{})
+	timer := time.AfterFunc(d, func() { w.Write([]byte{1}); close(done) })
+	t.Cleanup(func() {
+		if timer.Stop() {
+			close(done)
+		}
+		<-done
+	})
 	return r
 }
 

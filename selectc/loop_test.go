@@ -3,6 +3,7 @@ package selectc
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -30,7 +31,7 @@ func TestLoopRegisterErrorsNameTheFd(t *testing.T) {
 	}{
 		{"negative fd", -1, Read, nop, ErrFdRange},
 		{"fd at FD_SETSIZE", FdSetSize, Read, nop, ErrFdRange},
-		{"fd far beyond int32", 1 << 33, Read, nop, ErrFdRange},
+		{"fd far beyond int32", math.MaxInt, Read, nop, ErrFdRange},
 		{"duplicate", p.r, Write, nop, ErrRegistered},
 		{"no events", p.w, 0, nop, ErrEvents},
 		{"unknown event bit", p.w, Read | 8, nop, ErrEvents},

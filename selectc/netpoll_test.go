@@ -1,11 +1,13 @@
 package selectc
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,13 +27,23 @@ func TestFullTableWithHeapChurn(t *testing.T) {
 		fullTableChild()
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFullTableWithHeapChurn$", "-test.timeout=0", "-test.count=1")
+	argv := append(strings.Fields(os.Getenv(testExecEnv)), os.Args[0], "-test.run=^TestFullTableWithHeapChurn$", "-test.timeout=0", "-test.count=1")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), fullTableEnv+"=1", "GOGC=25")
 	out, err := cmd.CombinedOutput()
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Fatalf("the test binary cannot exec itself (%v): under an emulator, set %s to its command line (make test-cross does)", err, testExecEnv)
+	}
 	if err != nil || !strings.Contains(string(out), "survived") {
-		t.Fatalf("child with a full fd table: %v\n%s", err, out)
+		t.Fatalf("child with a full fd table (%q): %v\n%s", argv, err, out)
 	}
 }
+
+// testExecEnv names the command line, if any, this test binary runs under:
+// an emulator and its flags, such as "qemu-arm -L /usr/arm-linux-gnueabihf"
+// (make test-cross sets it). A child started from the test binary runs
+// under it too, as the parent does.
+const testExecEnv = "SELECTC_TEST_EXEC"
 
 // fullTableChild fills the descriptor table, then makes the runtime collect,
 // scavenge and sleep on timers. It prints "survived" and returns if the

@@ -1,3 +1,5 @@
+//go:build linux
+
 /* selectloop.c: see selectloop.h. */
 #include "selectloop.h"
 #include "selectshim.h"

@@ -1,3 +1,5 @@
+//go:build linux
+
 /* selectpoller.c: see selectpoller.h. */
 #include "selectpoller.h"
 #include "selectshim.h"

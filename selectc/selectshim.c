@@ -1,3 +1,5 @@
+//go:build linux
+
 /* selectshim.c: see selectshim.h. */
 #include "selectshim.h"
 

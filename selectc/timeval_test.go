@@ -3,6 +3,8 @@ package selectc
 import (
 	"errors"
 	"math"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -57,8 +59,9 @@ func TestNewTimevalHugeDurations(t *testing.T) {
 		if err := got.check(); err != nil {
 			t.Errorf("NewTimeval(%d) = %+v is refused by select: %v", c.d, got, err)
 		}
-		if cg := cTimevalFromNs(c.d); cg != c.want {
-			t.Errorf("C shim_timeval_from_ns(%d) = %+v, want %+v", c.d, cg, c.want)
+		// In C, tv_sec saturates where time_t is 32 bits.
+		if cg, want := cTimevalFromNs(c.d), capTimeT(c.want); cg != want {
+			t.Errorf("C shim_timeval_from_ns(%d) = %+v, want %+v (largest time_t %d)", c.d, cg, want, maxTimeT)
 		}
 		// Rounding up went past MaxInt64: the way back saturates.
 		if back := got.Duration(); back < c.d {
@@ -128,6 +131,68 @@ func TestSelectFdSetTimevalEdges(t *testing.T) {
 		}
 		if tv.Sec < 0 || tv.Usec < 0 || tv.Usec >= 1e6 || tv.Duration() > in.Duration() {
 			t.Errorf("time left %+v after %+v: out of range or more than given", tv, in)
+		}
+	}
+}
+
+// capTimeT is tv as C can hold it: Sec saturated at the largest time_t.
+func capTimeT(tv Timeval) Timeval {
+	if tv.Sec > maxTimeT {
+		return Timeval{Sec: maxTimeT, Usec: 999999}
+	}
+	return tv
+}
+
+// The largest time_t is 2^63-1, or 2^31-1 (about 68 years) where time_t is
+// 32 bits, which only a 32-bit platform may have (selectshim-test checks it
+// against sizeof(time_t)).
+func TestMaxTimeT(t *testing.T) {
+	switch {
+	case maxTimeT == math.MaxInt64:
+	case maxTimeT == math.MaxInt32 && strconv.IntSize == 32:
+		t.Logf("time_t is 32 bits: timeouts saturate at %d s", maxTimeT)
+	default:
+		t.Fatalf("maxTimeT = %d on a %d-bit platform", maxTimeT, strconv.IntSize)
+	}
+}
+
+// Timeouts past what time_t holds wait, through every path into C: a
+// pipe that becomes readable later is reported, with no error, and the
+// time left is never negative nor more than given. Where time_t is 32 bits
+// these wrapped before: to a negative (EINVAL) or a short wait (a poll).
+func TestHugeTimeoutsWait(t *testing.T) {
+	const later = 50 * time.Millisecond
+	hundredYears := 100 * 365 * 24 * time.Hour
+	for _, d := range []time.Duration{hundredYears, math.MaxInt64} {
+		r := pipeReadableAfter(t, later)
+		got, _, _, err := Select([]*os.File{r}, nil, nil, d)
+		if err != nil || len(got) != 1 {
+			t.Errorf("Select(pipe, %v) = %d ready, %v; want the pipe", d, len(got), err)
+		}
+		p := newPoller(t)
+		r = pipeReadableAfter(t, later)
+		if err := p.Register(int(r.Fd()), Read); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := p.Wait(make([]PollEvent, 1), d); err != nil || n != 1 {
+			t.Errorf("Poller.Wait(%v) = %d, %v; want the pipe", d, n, err)
+		}
+	}
+	for _, tv := range []Timeval{{Sec: 1 << 40}, {Sec: math.MaxInt64, Usec: 999999}, NewTimeval(hundredYears)} {
+		r := pipeReadableAfter(t, later)
+		var set FdSet
+		if err := set.Set(int(r.Fd())); err != nil {
+			t.Fatal(err)
+		}
+		in := tv
+		start := time.Now()
+		n, err := SelectFdSet(int(r.Fd())+1, &set, nil, nil, &tv)
+		took := time.Since(start)
+		if err != nil || n != 1 || took < later/2 {
+			t.Errorf("SelectFdSet(pipe, %+v) = %d, %v after %v; want 1, nil after about %v", in, n, err, took, later)
+		}
+		if tv.Sec < 0 || tv.Usec < 0 || tv.Usec >= 1e6 || tv.Sec > min(in.Sec, maxTimeT) {
+			t.Errorf("time left %+v after %+v: negative, out of range or more than C was given", tv, in)
 		}
 	}
 }
