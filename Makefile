@@ -78,11 +78,15 @@ test: all test-c test-py
 	$(GO) vet ./...
 	SELECTC_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -p 1 -timeout 15m ./...
 
+# The C harnesses, then selectc's C as cgo builds it, under ASan and UBSan,
+# driven by the Go tests that misuse it (zero values, closes racing calls).
 test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsan $(BIN)/selectpoller-test
 	./$(BIN)/selectshim-test
 	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectloop-test
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./$(BIN)/selectloop-test-tsan
 	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectpoller-test
+	CGO_CFLAGS="$(CFLAGS_ASAN)" CGO_LDFLAGS="-fsanitize=address,undefined" \
+		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop)' ./selectc
 
 test-py:
 	$(PYTHON) -m py_compile cmd/echo-py/echo_server.py cmd/echo-py/echo_client.py

@@ -61,6 +61,8 @@ func (s *Selector[T]) SelectContext(ctx context.Context, rlist, wlist, xlist []T
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("select: no wake descriptor: %w", err)
 	}
+	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
+	defer s.release()
 	stop := wk.arm(ctx)
 	err = s.waitContext(ctx, wk, rlist, wlist, xlist, timeout)
 	wk.disarm(stop)
@@ -76,8 +78,8 @@ func (s *Selector[T]) SelectContext(ctx context.Context, rlist, wlist, xlist []T
 // ctx armed: tests use it to cancel at a known point.
 var testHookWaiting func()
 
-// waitContext selects on the lists and wk, which ctx's end signals; on a
-// nil return s.b holds the caller's ready events.
+// waitContext selects on the lists (snapshot's) and wk, which ctx's end
+// signals; on a nil return s.b holds the caller's ready events.
 func (s *Selector[T]) waitContext(ctx context.Context, wk *waker, rlist, wlist, xlist []T, timeout time.Duration) error {
 	var deadline time.Time
 	if timeout > 0 {

@@ -85,6 +85,30 @@
 // file. Take a descriptor out of every list (or off the Loop) before
 // closing it, and wake the wait if it must notice at once.
 //
+// # Misuse
+//
+// Go cannot forbid a zero value, a second Close or a Close racing with a
+// call, so selectc answers each with an error, never a crash in C nor a
+// hang. [ErrClosed] is the one error to test for: errors.Is(err,
+// ErrClosed) holds for every error a Poller or Loop returns because it
+// cannot be used.
+//
+//   - A zero Poller or Loop, and a nil *Poller or *Loop, act as one already
+//     closed: every method, Close included, returns an error wrapping
+//     ErrPollerClosed or ErrLoopClosed (both wrap ErrClosed) that says the
+//     object was not made by NewPoller or NewLoop.
+//   - After Close, every method returns ErrPollerClosed or ErrLoopClosed,
+//     and so does a second Close.
+//   - Close may come from any goroutine at any moment. A Poller's Close
+//     ends every Wait in progress (each returns ErrPollerClosed) and frees
+//     the C side only after the last call into it has returned. A Loop's
+//     Close fails with ErrLoopRunning while Run runs (cancel Run's context
+//     first); its C side is freed only once the Loop is unreachable.
+//   - A Poller or Loop must not be copied: a copy would share the C state
+//     but not what guards it. go vet's copylocks check reports a copy.
+//   - The zero value of every other type is ready to use: an empty FdSet,
+//     a Selector, a zero Timeval (a poll), FD 0 (standard input).
+//
 // The package requires cgo and Linux; a build with CGO_ENABLED=0 or for
 // another GOOS fails at compile time with a message saying why. The C
 // libraries and architectures it is tested on are in the README's

@@ -16,6 +16,13 @@ var ErrFdRange = errors.New("fd out of range for select (0 <= fd < FD_SETSIZE)")
 // more than an fd_set can describe.
 var ErrTooManyFds = errors.New("too many descriptors for select (more than FD_SETSIZE in one list)")
 
+// ErrClosed is wrapped by every error a Poller or Loop returns because it
+// cannot be used: it is closed, or NewPoller or NewLoop did not make it
+// ("Misuse" in the package doc lists the cases). ErrPollerClosed and
+// ErrLoopClosed wrap it. Like net.ErrClosed it is selectc's own: it does
+// not match os.ErrClosed, which is about files.
+var ErrClosed = errors.New("closed")
+
 // FdError records an error and the operation and descriptor that caused it,
 // in the manner of *os.SyscallError and *net.OpError.
 type FdError struct {
@@ -30,7 +37,11 @@ type FdError struct {
 
 // Error names the operation and the descriptor: "select: fd 7: bad file descriptor".
 func (e *FdError) Error() string {
-	return e.Op + ": fd " + strconv.Itoa(e.Fd) + ": " + e.Err.Error()
+	cause := "<nil>" // the zero FdError has no cause; its Error still says so rather than panic
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	return e.Op + ": fd " + strconv.Itoa(e.Fd) + ": " + cause
 }
 
 // Unwrap returns the cause, so errors.Is(err, syscall.EBADF) and

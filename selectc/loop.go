@@ -13,6 +13,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -65,13 +66,16 @@ type Handler interface {
 	Ready(fd int, ev Events)
 }
 
+// errLoopZero is ErrLoopClosed for a Loop that NewLoop did not make.
+var errLoopZero = fmt.Errorf("%w (a zero or nil Loop: make one with NewLoop)", ErrLoopClosed)
+
 // Errors of the Loop, wrapped in an *FdError naming the fd where there is one.
 var (
 	ErrRegistered    = errors.New("fd already registered")
 	ErrNotRegistered = errors.New("fd not registered")
 	ErrEvents        = errors.New("events empty or unknown (want Read, Write, Except or a union)")
 	ErrNilHandler    = errors.New("nil handler")
-	ErrLoopClosed    = errors.New("loop closed")
+	ErrLoopClosed    = fmt.Errorf("loop %w", ErrClosed) // wraps ErrClosed
 	ErrLoopRunning   = errors.New("loop running")
 )
 
@@ -109,9 +113,14 @@ var (
 // it unreachable: its eventfd and handles are released then. Handlers that
 // refer back to their Loop keep it reachable through its registrations, so
 // such a Loop is released only by Close.
+//
+// A Loop must not be copied (go vet says so). The zero value and a nil
+// *Loop act as a Loop already closed; the package doc says what every
+// misuse returns.
 type Loop struct {
-	c       *C.selectloop
-	running atomic.Bool // one Run at a time, so a stop reaches only its own Run
+	_       noCopy
+	c       *C.selectloop // set by NewLoop alone, never cleared: no lock needed to read it
+	running atomic.Bool   // one Run at a time, so a stop reaches only its own Run
 	*loopState
 }
 
@@ -153,6 +162,9 @@ func (l *Loop) Register(fd int, ev Events, h Handler) error {
 	if h == nil {
 		return &FdError{Op: "register", Fd: fd, Err: ErrNilHandler}
 	}
+	if l.zero() {
+		return &FdError{Op: "register", Fd: fd, Err: errLoopZero}
+	}
 	defer runtime.KeepAlive(l) // see NewLoop's cleanup
 	p := l.save(h)
 	if rc := C.selectloop_add(l.c, C.int(fd), C.int(ev), p); rc != 0 {
@@ -168,6 +180,9 @@ func (l *Loop) Modify(fd int, ev Events) error {
 	if err := checkFd("modify", fd); err != nil {
 		return err
 	}
+	if l.zero() {
+		return &FdError{Op: "modify", Fd: fd, Err: errLoopZero}
+	}
 	defer runtime.KeepAlive(l)
 	return loopError("modify", fd, C.selectloop_mod(l.c, C.int(fd), C.int(ev)))
 }
@@ -179,6 +194,9 @@ func (l *Loop) Modify(fd int, ev Events) error {
 func (l *Loop) Unregister(fd int) error {
 	if err := checkFd("unregister", fd); err != nil {
 		return err
+	}
+	if l.zero() {
+		return &FdError{Op: "unregister", Fd: fd, Err: errLoopZero}
 	}
 	defer runtime.KeepAlive(l)
 	var h unsafe.Pointer
@@ -199,6 +217,9 @@ func (l *Loop) Unregister(fd int) error {
 // is running already and ErrLoopClosed after Close; a panic in a Handler is
 // raised again here, after the loop has stopped.
 func (l *Loop) Run(ctx context.Context) error {
+	if l.zero() {
+		return errLoopZero
+	}
 	if !l.running.CompareAndSwap(false, true) {
 		return ErrLoopRunning
 	}
@@ -244,6 +265,9 @@ func (l *Loop) Run(ctx context.Context) error {
 // does not close the registered descriptors. Close fails with ErrLoopRunning
 // while Run runs, and with ErrLoopClosed the second time.
 func (l *Loop) Close() error {
+	if l.zero() {
+		return errLoopZero
+	}
 	defer runtime.KeepAlive(l)
 	if rc := C.selectloop_close(l.c); rc != 0 {
 		return loopError("close", -1, rc)
@@ -251,6 +275,10 @@ func (l *Loop) Close() error {
 	l.unrefAll(l.c)
 	return nil
 }
+
+// zero reports whether NewLoop did not make l (the zero value, or nil):
+// such a Loop has no C side, and acts as one closed.
+func (l *Loop) zero() bool { return l == nil || l.c == nil }
 
 // cleanupState is what a Loop's cleanup needs: never the Loop itself.
 type cleanupState struct {
@@ -286,6 +314,9 @@ type loopStats struct {
 }
 
 func (l *Loop) stats() loopStats {
+	if l.zero() {
+		return loopStats{}
+	}
 	defer runtime.KeepAlive(l)
 	s := C.selectloop_get_stats(l.c)
 	return loopStats{uint64(s.iterations), uint64(s.dispatches), uint64(s.eintr)}
@@ -294,6 +325,9 @@ func (l *Loop) stats() loopStats {
 // registered returns the descriptors the C registry holds, for tests to
 // compare against the handles Go holds.
 func (l *Loop) registered() []int {
+	if l.zero() {
+		return nil
+	}
 	var fds [FdSetSize]C.int
 	n := C.selectloop_fds(l.c, &fds[0])
 	runtime.KeepAlive(l)

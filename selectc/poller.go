@@ -47,8 +47,11 @@ var (
 )
 
 // ErrPollerClosed is returned by every method of a Poller after Close, and
-// by a Wait that Close interrupted.
-var ErrPollerClosed = errors.New("poller closed")
+// by a Wait that Close interrupted. It wraps ErrClosed.
+var ErrPollerClosed = fmt.Errorf("poller %w", ErrClosed)
+
+// errPollerZero is ErrPollerClosed for a Poller that NewPoller did not make.
+var errPollerZero = fmt.Errorf("%w (a zero or nil Poller: make one with NewPoller)", ErrPollerClosed)
 
 // errNoRoom is Wait's error for an empty events slice.
 var errNoRoom = errors.New("selectc: Poller.Wait needs room for at least one event")
@@ -75,14 +78,20 @@ var errNoRoom = errors.New("selectc: Poller.Wait needs room for at least one eve
 // Wait is watching until that Wait returns, so a socket unregistered and
 // closed during a Wait is released only then: call Wake after Unregister
 // when that matters.
+//
+// A Poller must not be copied (go vet says so). The zero value and a nil
+// *Poller act as a Poller already closed; the package doc says what every
+// misuse returns.
 type Poller struct {
+	_    noCopy
 	c    *C.selectpoller
 	h    C.uintptr_t // c, for Wait
 	wake *waker
 
-	// mu is read-locked by every method for the length of its C call, and
-	// write-locked by Close, which frees c: Close waits for the Waits it
-	// has woken to leave C.
+	// mu is read-locked by every method for the length of its C call (see
+	// acquire), and write-locked by Close, which frees c and sets it to
+	// nil: Close waits for the Waits it has woken to leave C, and no call
+	// can find c freed.
 	mu      sync.RWMutex
 	closed  atomic.Bool
 	cleanup runtime.Cleanup
@@ -122,11 +131,10 @@ func (p *Poller) Register(fd int, ev Events) error {
 	if err := checkFd("register", fd); err != nil {
 		return err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed.Load() {
-		return &FdError{Op: "register", Fd: fd, Err: ErrPollerClosed}
+	if !p.acquire() {
+		return &FdError{Op: "register", Fd: fd, Err: p.closedErr()}
 	}
+	defer p.mu.RUnlock()
 	return pollerError("register", fd, C.selectpoller_add(p.c, C.int(fd), C.int(ev)))
 }
 
@@ -136,11 +144,10 @@ func (p *Poller) Modify(fd int, ev Events) error {
 	if err := checkFd("modify", fd); err != nil {
 		return err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed.Load() {
-		return &FdError{Op: "modify", Fd: fd, Err: ErrPollerClosed}
+	if !p.acquire() {
+		return &FdError{Op: "modify", Fd: fd, Err: p.closedErr()}
 	}
+	defer p.mu.RUnlock()
 	return pollerError("modify", fd, C.selectpoller_mod(p.c, C.int(fd), C.int(ev)))
 }
 
@@ -152,11 +159,10 @@ func (p *Poller) Unregister(fd int) error {
 	if err := checkFd("unregister", fd); err != nil {
 		return err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed.Load() {
-		return &FdError{Op: "unregister", Fd: fd, Err: ErrPollerClosed}
+	if !p.acquire() {
+		return &FdError{Op: "unregister", Fd: fd, Err: p.closedErr()}
 	}
+	defer p.mu.RUnlock()
 	return pollerError("unregister", fd, C.selectpoller_del(p.c, C.int(fd)))
 }
 
@@ -179,10 +185,8 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 	if len(events) == 0 {
 		return 0, errNoRoom
 	}
-	p.mu.RLock() // no defer: this is the hot path, and nothing below panics
-	if p.closed.Load() {
-		p.mu.RUnlock()
-		return 0, ErrPollerClosed
+	if !p.acquire() { // no defer below: this is the hot path, and nothing there panics
+		return 0, p.closedErr()
 	}
 	// One call, whatever happens: the C side retries EINTR itself, with
 	// the time the kernel says is left.
@@ -209,9 +213,37 @@ func (p *Poller) waitError(rc C.int) error {
 	}
 }
 
+// acquire read-locks p for a call into its C side and reports true, or
+// reports false, with p unlocked, when there is no C side to call: p is
+// closed or closing, or NewPoller did not make it. Once acquired, p.c
+// stays valid until the caller's RUnlock.
+func (p *Poller) acquire() bool {
+	if p == nil {
+		return false
+	}
+	p.mu.RLock()
+	if p.c == nil || p.closed.Load() {
+		p.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+// closedErr is the error for a p that acquire refused: ErrPollerClosed,
+// saying so when NewPoller did not make p. p.wake is set by NewPoller
+// alone and never cleared, so reading it needs no lock.
+func (p *Poller) closedErr() error {
+	if p == nil || p.wake == nil {
+		return errPollerZero
+	}
+	return ErrPollerClosed
+}
+
 // eintr counts the selects a signal interrupted (and the C side retried).
 func (p *Poller) eintr() uint64 {
-	p.mu.RLock()
+	if !p.acquire() {
+		return 0
+	}
 	defer p.mu.RUnlock()
 	return uint64(C.selectpoller_eintr(p.c))
 }
@@ -232,6 +264,9 @@ func (p *Poller) WaitContext(ctx context.Context, events []PollEvent, timeout ti
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if p == nil || p.wake == nil { // nothing to arm ctx with; Wait says why
+		return p.Wait(events, timeout)
+	}
 	// Unlike SelectContext's pooled waker, this one is shared with Wake: a
 	// signal that arrives after the wait has ended is left for the next
 	// Wait (which returns early) rather than drained, or a Wake sent in
@@ -249,11 +284,10 @@ func (p *Poller) WaitContext(ctx context.Context, events []PollEvent, timeout ti
 // next Wait if none is, which then returns 0 and no error. Wakes do not
 // queue up: many before a Wait end that one Wait.
 func (p *Poller) Wake() error {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed.Load() {
-		return ErrPollerClosed
+	if !p.acquire() {
+		return p.closedErr()
 	}
+	defer p.mu.RUnlock()
 	p.wake.signal()
 	return nil
 }
@@ -261,10 +295,15 @@ func (p *Poller) Wake() error {
 // Close ends every Wait in progress (each returns ErrPollerClosed), waits
 // for them to leave, and releases the Poller's C memory and wake eventfd.
 // It does not close the registered descriptors. A second Close returns
-// ErrPollerClosed.
+// ErrPollerClosed, as does a Close racing with one that won.
 func (p *Poller) Close() error {
-	if p.closed.Swap(true) {
-		return ErrPollerClosed
+	if p == nil || p.closed.Swap(true) {
+		return p.closedErr()
+	}
+	// Only the Close that won the swap gets here, and only it writes p.c:
+	// reading it needs no lock.
+	if p.c == nil {
+		return p.closedErr() // NewPoller did not make p: nothing to release
 	}
 	C.selectpoller_shutdown(p.c) // wakes the Waits, which must leave before c goes
 	p.mu.Lock()
@@ -286,11 +325,10 @@ func (p *Poller) badFds() error {
 
 // registered returns the descriptors the C registry holds, for tests.
 func (p *Poller) registered() []int {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed.Load() {
+	if !p.acquire() {
 		return nil
 	}
+	defer p.mu.RUnlock()
 	var fds [FdSetSize]C.int
 	n := C.selectpoller_fds(p.c, &fds[0])
 	out := make([]int, n)

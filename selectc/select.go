@@ -52,6 +52,13 @@ const Forever time.Duration = -1
 // *os.File gives an error wrapping os.ErrClosed. For a net.Conn, which has
 // no Fd method, select on its ConnFD.
 //
+// The elements returned are the ones whose descriptors were watched: Select
+// works on a copy of the lists taken before it calls any element's method,
+// so an Fd (or SyscallConn) method that writes into the caller's slices
+// changes neither what is watched nor what is returned (CPython's
+// test_select_mutated). A list of FD is read as it is: FD has no method to
+// run.
+//
 // Select crosses into C once per call, whatever the number of descriptors,
 // and keeps no state between calls: it is safe for concurrent use.
 func Select[T Filer](rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
@@ -67,11 +74,14 @@ func Select[T Filer](rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []
 type Selector[T Filer] struct {
 	b       batch
 	r, w, x []T
+	seen    []T    // the lists of the call in progress, copied (see snapshot)
 	kind    fdKind // how to read the elements' descriptors, decided at first use
 }
 
 // Select is the package-level Select, reusing s's memory; see there.
 func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
+	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
+	defer s.release()
 	if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
 		return nil, nil, nil, err
 	}
@@ -85,12 +95,34 @@ func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r,
 	return s.r, s.w, s.x, nil
 }
 
-// fill puts the three lists in the batch, followed by extra entries for the
-// caller to fill, and returns the index of the first extra one.
-func (s *Selector[T]) fill(rlist, wlist, xlist []T, extra int) (n int, err error) {
+// snapshot returns the lists a call watches and returns elements from.
+// Reading an FD runs no code of the caller's, so FD lists are their own
+// snapshot. Any other element's Fd or SyscallConn method may write into
+// the caller's slices while fill walks them; so the three are copied into
+// s.seen first, and fill and collect see only the copies.
+func (s *Selector[T]) snapshot(rlist, wlist, xlist []T) (r, w, x []T) {
 	if s.kind == kindUnknown {
 		s.kind = kindOf[T]()
 	}
+	if s.kind == kindFD {
+		return rlist, wlist, xlist
+	}
+	s.seen = append(append(append(s.seen[:0], rlist...), wlist...), xlist...)
+	nr, nw := len(rlist), len(rlist)+len(wlist)
+	return s.seen[:nr:nr], s.seen[nr:nw:nw], s.seen[nw:]
+}
+
+// release drops snapshot's copies, so that s does not keep the caller's
+// elements reachable after the call (beyond the ready ones it returned).
+func (s *Selector[T]) release() {
+	clear(s.seen)
+	s.seen = s.seen[:0]
+}
+
+// fill puts the three lists in the batch, followed by extra entries for the
+// caller to fill, and returns the index of the first extra one. The lists
+// are snapshot's.
+func (s *Selector[T]) fill(rlist, wlist, xlist []T, extra int) (n int, err error) {
 	lists := [3][]T{rlist, wlist, xlist}
 	s.b.resize(len(rlist) + len(wlist) + len(xlist) + extra)
 	fds, evs := s.b.fds, s.b.ev // locals: the compiler keeps them in registers
