@@ -56,20 +56,24 @@ $(BIN)/selectshim-test: csrc/selectshim_test.c csrc/check.h $(SHIM)
 	@mkdir -p $(BIN)
 	$(CC_C) $(CFLAGS_ASAN) csrc/selectshim_test.c $(LIBDIR)/selectshim.c -o $@
 
+# The loop and the poller each stand on the one registry (selectregistry.c)
+# and the shims. The headers: selectloop.c and selectpoller.c include more
+# than their own, so any of them changing rebuilds.
+REGISTRY := $(LIBDIR)/selectregistry.c $(LIBDIR)/selectshim.c
+
 # selectloop's C harness, once under ASan+UBSan and once under ThreadSanitizer
-# (the two cannot share a binary). The headers: selectloop.c includes more than
-# its own, so any of them changing rebuilds.
-$(BIN)/selectloop-test: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
+# (the two cannot share a binary).
+$(BIN)/selectloop-test: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(REGISTRY) $(wildcard $(LIBDIR)/*.h)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(REGISTRY) -o $@
 
-$(BIN)/selectloop-test-tsan: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
+$(BIN)/selectloop-test-tsan: csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(REGISTRY) $(wildcard $(LIBDIR)/*.h)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_TSAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_TSAN) -pthread csrc/selectloop_test.c $(LIBDIR)/selectloop.c $(REGISTRY) -o $@
 
-$(BIN)/selectpoller-test: csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(wildcard $(LIBDIR)/*.h) $(SHIM)
+$(BIN)/selectpoller-test: csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(REGISTRY) $(wildcard $(LIBDIR)/*.h)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(REGISTRY) -o $@
 
 # The conformance suite and the bench smoke test use the binaries just built.
 # -p 1: the conformance suite times shutdowns and idle CPU, so packages run

@@ -10,6 +10,7 @@
 #include "selectloop.h"
 #include "check.h"
 #include "selectshim.h"
+#include "selectwake.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -209,7 +210,13 @@ static int log_of(void *h, struct rec *out, int max)
 static selectloop *new_loop(int *err)
 {
 	selectloop *l = NULL;
-	*err = selectloop_new(&l);
+	int wakefd = -1;
+	*err = selectwake_open(&wakefd);
+	if (*err)
+		return NULL;
+	*err = selectloop_new(wakefd, &l);
+	if (*err)
+		selectwake_close(wakefd); /* the loop owns it only once made */
 	return *err ? NULL : l;
 }
 
@@ -404,8 +411,9 @@ static void test_api(void)
 	close_pair(sb);
 }
 
-/* selectloop_new refuses a wake fd at or above FD_SETSIZE, and closes it. */
-static void test_new_emfile(void)
+/* A loop's wake fd at or above FD_SETSIZE is refused (selectwake_open
+ * closes it again), with the range's error, and no fd leaks. */
+static void test_new_erange(void)
 {
 	int base = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!check(base >= 0, "new: open /dev/null"))
@@ -424,12 +432,12 @@ static void test_new_emfile(void)
 	}
 	int err = 0;
 	selectloop *l = new_loop(&err);
-	check(l == NULL && err == -EMFILE, "new: with fds 0..%d taken, selectloop_new -> NULL, -EMFILE (got %p, %d)",
+	check(l == NULL && err == -ERANGE, "new: with fds 0..%d taken, a new loop -> NULL, -ERANGE (got %p, %d)",
 	      FD_SETSIZE - 1, (void *)l, err);
 	/* Under a 1024 limit /proc/self/fd cannot be opened now: free one first. */
 	close(held[--n]);
 	int after = count_open_fds();
-	check(before >= 0 && after == before + n, "new: the failed selectloop_new leaked no fd (%d + %d held, %d now)",
+	check(before >= 0 && after == before + n, "new: the failed new loop leaked no fd (%d + %d held, %d now)",
 	      before, n, after);
 	if (l) {
 		selectloop_close(l);
@@ -1347,7 +1355,7 @@ int main(void)
 	}
 	int fds0 = count_open_fds();
 	test_api();
-	test_new_emfile();
+	test_new_erange();
 	test_dispatch_events();
 	test_stop();
 	test_stop_vs_close();

@@ -23,9 +23,10 @@ type batch struct {
 	ev  []C.uint8_t
 }
 
-// testHookEINTR, when set, runs each time a select interrupted by a signal
-// is retried, so tests can prove a retry happened; nil otherwise.
-var testHookEINTR func()
+// testHookEINTR, when set, is told how many selects a signal interrupted
+// (and C retried) in each wait, so tests can prove a retry happened; nil
+// otherwise, and then nothing is counted.
+var testHookEINTR func(n int)
 
 // resize makes room for n entries, reusing the memory of earlier calls.
 func (b *batch) resize(n int) {
@@ -37,41 +38,30 @@ func (b *batch) resize(n int) {
 }
 
 // wait runs the batch until something is ready or timeout passes (negative:
-// forever). It retries EINTR with the time remaining against a monotonic
-// deadline (PEP 475); when the deadline has passed it reports nothing ready
-// rather than what an earlier, interrupted call might have seen. On return
-// b.ev holds the ready events of each entry.
+// forever). A signal (EINTR) is retried in C, against the first call's
+// deadline: shim_select_retry (selectshim.h) is that rule's one home. On
+// return b.ev holds the ready events of each entry.
 func (b *batch) wait(timeout time.Duration) error {
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
 	var fdp *C.int
 	var evp *C.uint8_t
 	if len(b.fds) > 0 {
 		fdp, evp = &b.fds[0], &b.ev[0]
 	}
-	for {
-		ret := C.shim_select_batch(fdp, evp, C.int(len(b.fds)), C.int64_t(timeout))
-		if ret >= 0 {
-			return nil
-		}
-		switch errno := syscall.Errno(-ret); errno {
-		case syscall.EINTR:
-			if testHookEINTR != nil {
-				testHookEINTR()
-			}
-			if timeout > 0 {
-				if timeout = time.Until(deadline); timeout <= 0 {
-					clear(b.ev)
-					return nil
-				}
-			}
-		case syscall.EBADF:
-			return badFds(b.fds)
-		default:
-			return os.NewSyscallError("select", errno)
-		}
+	var eintr *C.uint64_t // counted only for a test's hook
+	if testHookEINTR != nil {
+		eintr = new(C.uint64_t)
+	}
+	ret := C.shim_select_batch(fdp, evp, C.int(len(b.fds)), C.int64_t(timeout), eintr)
+	if eintr != nil {
+		testHookEINTR(int(*eintr))
+	}
+	switch errno := syscall.Errno(-ret); {
+	case ret >= 0:
+		return nil
+	case errno == syscall.EBADF:
+		return badFds(b.fds)
+	default:
+		return os.NewSyscallError("select", errno)
 	}
 }
 

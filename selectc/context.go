@@ -9,7 +9,6 @@ import "C"
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -59,7 +58,7 @@ func (s *Selector[T]) SelectContext(ctx context.Context, rlist, wlist, xlist []T
 	}
 	wk, err := getWaker()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("select: no wake descriptor: %w", err)
+		return nil, nil, nil, err // openWake's: the eventfd's range or its errno
 	}
 	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
 	defer s.release()
@@ -107,7 +106,9 @@ func (s *Selector[T]) waitContext(ctx context.Context, wk *waker, rlist, wlist, 
 			return err
 		}
 		// A wake that no cancellation sent (none should come: disarm
-		// drains every one): drop it and wait for the time left.
+		// drains every one): drop it and wait for the time left. This
+		// deadline is the stray wake's alone: EINTR never reaches Go
+		// (shim_select_retry in selectshim.h).
 		wk.drain()
 		if timeout > 0 {
 			if timeout = time.Until(deadline); timeout <= 0 {

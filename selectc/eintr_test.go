@@ -115,7 +115,7 @@ func TestSelectFdSetReturnsEINTR(t *testing.T) {
 // countEINTR counts, until the test ends, the selects retried after EINTR.
 func countEINTR(t *testing.T) *atomic.Int64 {
 	var n atomic.Int64
-	testHookEINTR = func() { n.Add(1) }
+	testHookEINTR = func(k int) { n.Add(int64(k)) }
 	t.Cleanup(func() { testHookEINTR = nil })
 	return &n
 }

@@ -4,6 +4,7 @@ package selectc
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"syscall"
 )
@@ -25,6 +26,39 @@ var ErrClosed = errors.New("closed")
 
 // FdError records an error and the operation and descriptor that caused it,
 // in the manner of *os.SyscallError and *net.OpError.
+//
+// Every error selectc returns is one of three kinds, and each kind has one
+// shape, whichever constructor or method returns it:
+//
+//   - Range: a descriptor select(2) cannot watch, below 0 or at FdSetSize
+//     and above, found before any system call. Always an *FdError wrapping
+//     ErrFdRange, its Op the C call or method ("FD_SET", "select",
+//     "eventfd", "register", "modify", "unregister"), its Fd the
+//     descriptor: "register: fd 1500: fd out of range ...". This covers the
+//     wake eventfd of NewPoller, NewLoop and SelectContext, and
+//     SelectFdSet's nfds (its Fd is nfds-1, the highest descriptor nfds
+//     would have select read).
+//   - System: a C call that failed with an errno. An *os.SyscallError named
+//     after the call ("select", "eventfd", "calloc") wrapping the
+//     syscall.Errno: "eventfd: too many open files"; but when the errno is
+//     about a descriptor selectc can name (EBADF, pinned with fcntl), an
+//     *FdError for each bad descriptor, Op "select", wrapping the Errno:
+//     "select: fd 7: bad file descriptor". errors.Is(err, syscall.EBADF)
+//     holds either way. EINTR is never one of them, except from
+//     SelectFdSet, which is select(2) as C has it.
+//   - Misuse of a Poller or Loop (closed, or not made by NewPoller or
+//     NewLoop): an error wrapping ErrClosed (through ErrPollerClosed or
+//     ErrLoopClosed), in an *FdError naming the descriptor when the method
+//     takes one ("register: fd 5: poller closed"), and as it is otherwise
+//     ("poller closed").
+//
+// What the object's state or the arguments forbid (ErrRegistered,
+// ErrNotRegistered, ErrLoopRunning, ErrEvents, ErrNilHandler) is shaped as
+// misuse: the sentinel, in an *FdError when the call names a descriptor.
+// A value no call accepts (ErrTimeval, ErrTooManyFds) wraps its sentinel
+// after the operation and the value: "select: timeval {...}: ...".
+// The C underneath speaks -errno (selectshim.h); the mapping is here and in
+// each caller, never in C.
 type FdError struct {
 	// Op names what failed: the C macro or system call when selectc stands
 	// for one ("FD_SET", "FD_CLR", "FD_ISSET", "select", "eventfd"), and the
@@ -47,6 +81,13 @@ func (e *FdError) Error() string {
 // Unwrap returns the cause, so errors.Is(err, syscall.EBADF) and
 // errors.Is(err, ErrFdRange) work.
 func (e *FdError) Unwrap() error { return e.Err }
+
+// allocError is the error of a C constructor (selectloop_new,
+// selectpoller_new) handed a wake descriptor openWake vetted: all that is
+// left to fail is its calloc.
+func allocError(rc int32) error {
+	return os.NewSyscallError("calloc", syscall.Errno(-rc))
+}
 
 // checkFd returns an *FdError wrapping ErrFdRange when fd cannot go in an fd_set.
 func checkFd(op string, fd int) error {

@@ -5,6 +5,7 @@ package selectc
 /*
 #include "selectloop.h"
 #include "selectshim.h"
+#include "selectwake.h"
 
 extern int selectcLoopDispatch(void *handle, int fd, int ev);
 */
@@ -133,11 +134,17 @@ type loopState struct {
 }
 
 // NewLoop returns a Loop with no descriptors registered. Its wake eventfd
-// must itself fit in an fd_set.
+// must itself be below FdSetSize: when it is not, NewLoop fails with an
+// *FdError wrapping ErrFdRange. Its errors are shaped as errors.go says.
 func NewLoop() (*Loop, error) {
+	fd, err := openWake()
+	if err != nil {
+		return nil, err
+	}
 	var c *C.selectloop
-	if rc := C.selectloop_new(&c); rc != 0 {
-		return nil, os.NewSyscallError("eventfd", syscall.Errno(-rc))
+	if rc := C.selectloop_new(C.int(fd), &c); rc != 0 { // from here on the C loop owns fd
+		C.selectwake_close(C.int(fd))
+		return nil, allocError(int32(rc))
 	}
 	l := &Loop{c: c, loopState: &loopState{}}
 	// Close cannot free the C side: a late call on a closed Loop must still

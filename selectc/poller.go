@@ -54,7 +54,7 @@ var ErrPollerClosed = fmt.Errorf("poller %w", ErrClosed)
 var errPollerZero = fmt.Errorf("%w (a zero or nil Poller: make one with NewPoller)", ErrPollerClosed)
 
 // errNoRoom is Wait's error for an empty events slice.
-var errNoRoom = errors.New("selectc: Poller.Wait needs room for at least one event")
+var errNoRoom = errors.New("wait: no room in events (len 0) for a ready descriptor")
 
 // Poller is select(2) behind an epoll-like interface, in the design of
 // redis's ae_select.c: its C side owns the master fd_sets and each
@@ -105,7 +105,7 @@ type pollerC struct {
 
 // NewPoller returns a Poller with nothing registered. Its wake eventfd
 // must itself be below FdSetSize: when it is not, NewPoller fails with an
-// *FdError wrapping ErrFdRange.
+// *FdError wrapping ErrFdRange. Its errors are shaped as errors.go says.
 func NewPoller() (*Poller, error) {
 	wk, err := newWaker()
 	if err != nil {
@@ -114,7 +114,7 @@ func NewPoller() (*Poller, error) {
 	var c *C.selectpoller
 	if rc := C.selectpoller_new(C.int(wk.fd), &c); rc != 0 {
 		wk.close()
-		return nil, fmt.Errorf("selectc: new poller: %w", syscall.Errno(-rc)) // ENOMEM: no system call failed
+		return nil, allocError(int32(rc))
 	}
 	p := &Poller{c: c, h: C.uintptr_t(uintptr(unsafe.Pointer(c))), wake: wk}
 	p.cleanup = runtime.AddCleanup(p, func(r pollerC) {
@@ -177,7 +177,8 @@ func (p *Poller) Unregister(fd int) error {
 // reported by the next Wait, which starts where this one stopped (and wraps
 // round), so none starves; len(events) must be at least 1.
 //
-// A signal (EINTR) is retried, in C, with the time that remains. A closed
+// A signal (EINTR) is retried, in C, with the time that remains
+// (selectshim.h's shim_select_retry says why there). A closed
 // registered descriptor gives an *FdError naming it and wrapping
 // syscall.EBADF (one per bad descriptor); a Wait that Close interrupts
 // returns ErrPollerClosed.
@@ -188,8 +189,7 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 	if !p.acquire() { // no defer below: this is the hot path, and nothing there panics
 		return 0, p.closedErr()
 	}
-	// One call, whatever happens: the C side retries EINTR itself, with
-	// the time the kernel says is left.
+	// One call, whatever happens: the C side retries EINTR itself.
 	rc := C.selectc_poller_wait(p.h, (*C.struct_selectpoller_event)(unsafe.Pointer(&events[0])),
 		C.int(min(len(events), 1<<30)), C.int64_t(timeout))
 	if rc < 0 {

@@ -8,7 +8,6 @@ package selectc
 import "C"
 
 import (
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -28,12 +27,17 @@ import (
 // itself, so it is the same on every architecture and C library, musl
 // included (x/sys/unix's Select leaves that to the architecture's syscall).
 //
-// nfds must be in [0, FdSetSize]. Errors come back as C returns them,
-// EINTR included (it is not retried here; Select retries it), as an
-// *os.SyscallError, so errors.Is(err, syscall.EINTR) works.
+// nfds must be in [0, FdSetSize]; outside it the error is a range error
+// for fd nfds-1, the highest descriptor nfds would have select read. The
+// kernel's errors come back as C returns them, EINTR included (Select and
+// the others retry it; this does not), as an *os.SyscallError, so
+// errors.Is(err, syscall.EINTR) works. errors.go says how every error is
+// shaped.
 func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) {
 	if nfds < 0 || nfds > FdSetSize {
-		return 0, fmt.Errorf("select: nfds %d outside 0..%d: %w", nfds, FdSetSize, ErrFdRange)
+		// The descriptor out of range is the highest one nfds would have
+		// select read: nfds-1 (-1 for a negative nfds, which reads none).
+		return 0, &FdError{Op: "select", Fd: max(nfds, 0) - 1, Err: ErrFdRange}
 	}
 	var tv C.struct_timeval
 	var tvp *C.struct_timeval

@@ -2,6 +2,7 @@
 
 /* selectloop.c: see selectloop.h. */
 #include "selectloop.h"
+#include "selectregistry.h"
 #include "selectshim.h"
 #include "selectwake.h"
 
@@ -11,22 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
-
 struct selectloop {
 	pthread_mutex_t mu; /* recursive: dispatch functions call back in */
-	fd_set master[3];   /* read, write, except interest, as in ae_select.c */
-	fd_set fresh;       /* registered since the scratch sets were taken */
-	uint8_t interest[FD_SETSIZE];
+	struct selectregistry reg;
 	void *handle[FD_SETSIZE];
-	int maxfd;          /* highest fd with interest, the wake fd included */
-	uint64_t changes;   /* bumped by every del: tells a stale EBADF apart */
-	int running, closed;
+	int running;
 	pthread_t owner;    /* the running loop's thread */
 	struct selectloop_stats stats;
 
 	pthread_mutex_t wake_mu; /* keeps a late stop from writing to a closed wake fd */
-	int wakefd;
+	int wakefd;              /* -1 once closed */
 	atomic_int stop;
 };
 
@@ -50,28 +45,13 @@ static void wake_if_other(selectloop *l)
 		wake(l);
 }
 
-static void set_interest(selectloop *l, int fd, int ev)
-{
-	l->interest[fd] = (uint8_t)ev;
-	for (int k = 0; k < 3; k++) {
-		if (ev & (1 << k))
-			shim_fd_set(fd, &l->master[k]);
-		else
-			shim_fd_clr(fd, &l->master[k]);
-	}
-}
-
-int selectloop_new(selectloop **out)
+int selectloop_new(int wakefd, selectloop **out)
 {
 	selectloop *l = calloc(1, sizeof *l);
-	if (!l)
-		return -ENOMEM;
-	int fd = -1;
-	int rc = selectwake_open(&fd);
-	if (rc) {
+	int err = l ? selectregistry_init(&l->reg, wakefd) : -ENOMEM;
+	if (err) {
 		free(l);
-		/* An eventfd at or above FD_SETSIZE is -EMFILE, as this API always said. */
-		return rc == -ERANGE ? -EMFILE : rc;
+		return err;
 	}
 	pthread_mutexattr_t attr;
 	pthread_mutexattr_init(&attr);
@@ -79,12 +59,7 @@ int selectloop_new(selectloop **out)
 	pthread_mutex_init(&l->mu, &attr);
 	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&l->wake_mu, NULL);
-	for (int k = 0; k < 3; k++)
-		shim_fd_zero(&l->master[k]);
-	shim_fd_zero(&l->fresh);
-	l->wakefd = fd;
-	l->maxfd = fd;
-	set_interest(l, fd, SHIM_READ);
+	l->wakefd = wakefd;
 	atomic_init(&l->stop, 0);
 	*out = l;
 	return 0;
@@ -97,31 +72,14 @@ void selectloop_free(selectloop *l)
 	free(l);
 }
 
-static int check(selectloop *l, int fd, int ev)
-{
-	if (l->closed)
-		return -ESHUTDOWN;
-	if (fd < 0 || fd >= FD_SETSIZE)
-		return -ERANGE;
-	if (ev == 0 || (ev & ~EV_ALL))
-		return -EINVAL;
-	return 0;
-}
-
 int selectloop_add(selectloop *l, int fd, int ev, void *handle)
 {
+	if (!handle)
+		return -EINVAL;
 	lock(l);
-	int err = check(l, fd, ev);
-	if (!err && !handle)
-		err = -EINVAL;
-	if (!err && l->interest[fd])
-		err = -EEXIST;
+	int err = selectregistry_add(&l->reg, fd, ev);
 	if (!err) {
-		set_interest(l, fd, ev);
 		l->handle[fd] = handle;
-		shim_fd_set(fd, &l->fresh);
-		if (fd > l->maxfd)
-			l->maxfd = fd;
 		wake_if_other(l);
 	}
 	unlock(l);
@@ -131,40 +89,20 @@ int selectloop_add(selectloop *l, int fd, int ev, void *handle)
 int selectloop_mod(selectloop *l, int fd, int ev)
 {
 	lock(l);
-	int err = check(l, fd, ev);
-	if (!err && !l->handle[fd])
-		err = -ENOENT;
-	if (!err) {
-		set_interest(l, fd, ev);
+	int err = selectregistry_mod(&l->reg, fd, ev);
+	if (!err)
 		wake_if_other(l);
-	}
 	unlock(l);
 	return err;
 }
 
-/* forget removes registered fd, whose handle the caller has taken. Under mu. */
-static void forget(selectloop *l, int fd)
-{
-	set_interest(l, fd, 0);
-	l->handle[fd] = NULL;
-	l->changes++;
-	while (l->maxfd >= 0 && !l->interest[l->maxfd])
-		l->maxfd--;
-}
-
 int selectloop_del(selectloop *l, int fd, void **handle)
 {
-	int err = 0;
 	lock(l);
-	if (l->closed)
-		err = -ESHUTDOWN;
-	else if (fd < 0 || fd >= FD_SETSIZE)
-		err = -ERANGE;
-	else if (!l->handle[fd])
-		err = -ENOENT;
-	else {
+	int err = selectregistry_del(&l->reg, fd);
+	if (!err) {
 		*handle = l->handle[fd];
-		forget(l, fd);
+		l->handle[fd] = NULL;
 		/* The caller may close fd next: a sleeping select must drop it. */
 		wake_if_other(l);
 	}
@@ -174,11 +112,8 @@ int selectloop_del(selectloop *l, int fd, void **handle)
 
 int selectloop_fds(selectloop *l, int *out)
 {
-	int n = 0;
 	lock(l);
-	for (int fd = 0; fd <= l->maxfd; fd++)
-		if (l->handle[fd])
-			out[n++] = fd;
+	int n = selectregistry_fds(&l->reg, out);
 	unlock(l);
 	return n;
 }
@@ -192,11 +127,6 @@ void selectloop_stop(selectloop *l)
 void selectloop_clear_stop(selectloop *l)
 {
 	atomic_store(&l->stop, 0);
-}
-
-static void drain_wake(selectloop *l)
-{
-	selectwake_drain(l->wakefd);
 }
 
 /* ready_events gathers fd's bits from the three scratch sets. */
@@ -220,8 +150,8 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 	int ret = 0;
 
 	lock(l);
-	if (l->running || l->closed) {
-		ret = l->closed ? -ESHUTDOWN : -EBUSY;
+	if (l->running || l->reg.closed) {
+		ret = l->reg.closed ? -ESHUTDOWN : -EBUSY;
 		unlock(l);
 		return ret;
 	}
@@ -230,49 +160,42 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 	for (;;) {
 		if (atomic_exchange(&l->stop, 0))
 			break;
-		/* select(2) overwrites its sets: work on copies of the masters. */
-		memcpy(sets, l->master, sizeof sets);
-		shim_fd_zero(&l->fresh);
-		int maxfd = l->maxfd;
-		uint64_t changes = l->changes;
+		struct selectregistry_copy c;
+		selectregistry_copy(&l->reg, sets, &c);
 		unlock(l);
 
-		int n;
+		/* EINTR: shim_select_retry; with no timeout there is no deadline. */
 		uint64_t eintr = 0;
-		while ((n = shim_select(maxfd + 1, &sets[0], &sets[1], &sets[2], NULL)) == -EINTR)
-			eintr++; /* no timeout, so nothing to recompute */
+		int n = shim_select_retry(c.nfds, &sets[0], &sets[1], &sets[2], NULL, &eintr);
 
 		lock(l);
 		l->stats.eintr += eintr;
 		if (n < 0) {
-			/* Another thread removed (and maybe closed) an fd after the
-			 * copy: the copy is stale, not the registry. */
-			if (n == -EBADF && changes != l->changes)
+			if (selectregistry_stale(&l->reg, &c, n))
 				continue;
 			ret = n;
 			break;
 		}
 		l->stats.iterations++;
 		/* The wake fd's bit stays in n: the loop below reaches it (no
-		 * handle, so never dispatched) and counts it there, once. */
-		if (shim_fd_isset(l->wakefd, &sets[0])) {
-			drain_wake(l);
+		 * interest, so never dispatched) and counts it there, once. */
+		if (selectregistry_wake_ready(&l->reg, &sets[0])) {
+			selectwake_drain(l->wakefd);
 			if (atomic_load(&l->stop))
 				continue;
 		}
-		for (int fd = 0; fd <= maxfd && n > 0; fd++) {
+		for (int fd = 0; fd < c.nfds && n > 0; fd++) {
 			int ev = ready_events(fd, sets);
 			if (!ev)
 				continue;
 			n -= popcount3(ev);
 			/* Re-read the registry: an earlier dispatch may have removed
 			 * fd, given its number to a new file, or changed its interest. */
-			void *h = l->handle[fd];
-			ev &= l->interest[fd];
-			if (!h || !ev || shim_fd_isset(fd, &l->fresh))
+			ev = selectregistry_wanted(&l->reg, fd, ev, &c);
+			if (!ev)
 				continue;
 			l->stats.dispatches++;
-			if (dispatch(h, fd, ev)) {
+			if (dispatch(l->handle[fd], fd, ev)) {
 				ret = SELECTLOOP_ABORTED;
 				goto out;
 			}
@@ -290,11 +213,7 @@ int selectloop_close(selectloop *l)
 	lock(l);
 	if (l->running)
 		err = -EBUSY;
-	else if (l->closed)
-		err = -ESHUTDOWN;
-	else {
-		l->closed = 1;
-		forget(l, l->wakefd);
+	else if (!(err = selectregistry_close(&l->reg))) {
 		pthread_mutex_lock(&l->wake_mu);
 		selectwake_close(l->wakefd);
 		l->wakefd = -1;
@@ -306,17 +225,14 @@ int selectloop_close(selectloop *l)
 
 int selectloop_pop(selectloop *l, void **handle)
 {
-	int err = -ENOENT;
 	lock(l);
-	for (int fd = l->maxfd; fd >= 0 && err; fd--) {
-		if (l->handle[fd]) {
-			*handle = l->handle[fd];
-			forget(l, fd);
-			err = 0;
-		}
+	int fd = selectregistry_pop(&l->reg);
+	if (fd >= 0) {
+		*handle = l->handle[fd];
+		l->handle[fd] = NULL;
 	}
 	unlock(l);
-	return err;
+	return fd < 0 ? fd : 0;
 }
 
 struct selectloop_stats selectloop_get_stats(selectloop *l)

@@ -1,10 +1,11 @@
 /*
  * selectloop: an event loop in C around select(2), in the manner of redis's
- * ae_select.c and libevent's select backend. The loop owns master fd_sets and,
- * per descriptor, the interest (SHIM_READ|SHIM_WRITE|SHIM_EXCEPT) and an
- * opaque handle, the void * that epoll calls data.ptr. Each iteration copies
- * the master sets into scratch sets, calls select(2) once, and hands every
- * ready descriptor's handle and ready events to one dispatch function.
+ * ae_select.c and libevent's select backend. The loop keeps a registry
+ * (selectregistry.h: master fd_sets and each descriptor's interest) and,
+ * per descriptor, an opaque handle, the void * that epoll calls data.ptr.
+ * Each iteration copies the master sets into scratch sets, calls select(2)
+ * once, and hands every ready descriptor's handle and ready events to one
+ * dispatch function.
  *
  * Threads: one recursive mutex guards the registry. The loop holds it except
  * while it sleeps in select(2), so a dispatch function may add, modify and
@@ -13,16 +14,15 @@
  * and wake the loop so that its next select sees the change.
  *
  * Stale dispatch: within one iteration the loop re-reads the registry before
- * every dispatch. A descriptor removed since select returned is skipped; one
- * added since select was called is skipped too, because the readiness select
- * reported belongs to whatever file had that number before (descriptor
- * numbers and handle addresses are both reused). Only events still in the
- * descriptor's interest are passed on.
+ * every dispatch, so a descriptor removed since select returned, or added
+ * since select was called, is skipped, and only events still in the
+ * descriptor's interest are passed on (why: selectregistry.h; handle
+ * addresses are reused as descriptor numbers are).
  *
  * Every call that can fail returns 0 or -errno (libuv's rule, as in
- * selectshim), with any other result through an out-parameter; -ESHUTDOWN
- * always means the loop is closed, so -EBADF from selectloop_run is
- * select's own.
+ * selectshim), with any other result through an out-parameter; the
+ * registry's codes are selectregistry.h's, and -ESHUTDOWN always means the
+ * loop is closed, so -EBADF from selectloop_run is select's own.
  */
 #ifndef SELECTLOOP_H
 #define SELECTLOOP_H
@@ -46,21 +46,20 @@ struct selectloop_stats {
 	uint64_t eintr;      /* select(2) calls interrupted by a signal, retried */
 };
 
-/* selectloop_new allocates a loop with its wake eventfd into *out. -EMFILE
- * when the eventfd itself would be at or above FD_SETSIZE. */
-int selectloop_new(selectloop **out);
+/* selectloop_new allocates a loop woken through wakefd (an eventfd from
+ * selectwake_open) into *out. From then on the loop owns wakefd, and
+ * selectloop_close closes it; after a failure the caller still does.
+ * -ERANGE: wakefd outside [0, FD_SETSIZE); -ENOMEM. */
+int selectloop_new(int wakefd, selectloop **out);
 
 /* selectloop_free releases a loop that selectloop_close has closed. */
 void selectloop_free(selectloop *l);
 
 /* selectloop_add registers fd with interest ev and a non-NULL handle.
- * -ERANGE: fd outside [0, FD_SETSIZE); -EINVAL: ev empty or unknown bits, or
- * handle NULL; -EEXIST: fd already registered (or the loop's own wake fd);
- * -ESHUTDOWN: the loop is closed. */
+ * -EINVAL also for a NULL handle; other errors as selectregistry_add. */
 int selectloop_add(selectloop *l, int fd, int ev, void *handle);
 
-/* selectloop_mod replaces fd's interest. -ENOENT: fd not registered; other
- * errors as selectloop_add. */
+/* selectloop_mod replaces fd's interest; errors as selectregistry_mod. */
 int selectloop_mod(selectloop *l, int fd, int ev);
 
 /* selectloop_del unregisters fd and gives its handle back in *handle,
@@ -74,7 +73,9 @@ int selectloop_fds(selectloop *l, int *out);
 
 /* selectloop_run dispatches events until selectloop_stop is called (returns
  * 0), a dispatch function returns non-zero (SELECTLOOP_ABORTED), or select
- * fails with anything but EINTR, which is retried (-errno). -EBUSY: already
+ * fails with anything but EINTR, which shim_select_retry retries (-errno);
+ * an EBADF a removal since the copy explains is retried too (selectregistry.h).
+ * -EBUSY: already
  * running; -ESHUTDOWN: closed. A stop requested before the call makes it return
  * 0 at once. */
 int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch);

@@ -1,11 +1,11 @@
 /*
  * selectpoller: select(2) behind an epoll-like interface, in the manner of
- * redis's ae_select.c. The poller owns master fd_sets and, per descriptor,
- * the interest (SHIM_READ|SHIM_WRITE|SHIM_EXCEPT); a wait copies the master
- * sets into scratch sets (select overwrites what it is given), calls
- * select(2) once, and writes every ready, registered descriptor with its
- * ready events to the caller's array. Unlike selectloop it never calls
- * back: the caller drives, one call per wait.
+ * redis's ae_select.c. The poller keeps a registry (selectregistry.h:
+ * master fd_sets and each descriptor's interest); a wait copies the master
+ * sets into scratch sets, calls select(2) once, and writes every ready,
+ * registered descriptor with its ready events to the caller's array.
+ * Unlike selectloop it never calls back: the caller drives, one call per
+ * wait.
  *
  * The wake descriptor (an eventfd from selectwake_open, which the caller
  * owns and closes after selectpoller_free) is always in the read set: a
@@ -18,13 +18,10 @@
  * descriptor to make one happen now.
  *
  * Stale readiness: a wait never reports a descriptor for a registration it
- * did not copy. One removed since the copy is skipped; one added since
- * (perhaps a new file under a reused number) is skipped too, by comparing
- * its registration's epoch with the copy's; only events still in the
- * interest are reported.
+ * did not copy, nor events its interest no longer holds (selectregistry.h).
  *
- * Errors are -errno, as in selectshim; -ESHUTDOWN always means the poller
- * is shut down.
+ * Errors are -errno, as in selectshim, the registry's as selectregistry.h
+ * says; -ESHUTDOWN always means the poller is shut down.
  */
 #ifndef SELECTPOLLER_H
 #define SELECTPOLLER_H
@@ -54,17 +51,11 @@ int selectpoller_new(int wakefd, selectpoller **out);
  * does not close wakefd or any registered descriptor. */
 void selectpoller_free(selectpoller *p);
 
-/* selectpoller_add registers fd with interest ev. -ERANGE: fd outside
- * [0, FD_SETSIZE); -EINVAL: ev empty or unknown bits; -EEXIST: fd already
- * registered, or the wake descriptor; -ESHUTDOWN. */
+/* selectpoller_add, _mod and _del are selectregistry's, under the
+ * poller's lock: register fd with interest ev, replace its interest,
+ * unregister it. */
 int selectpoller_add(selectpoller *p, int fd, int ev);
-
-/* selectpoller_mod replaces fd's interest. -ENOENT: fd not registered;
- * other errors as selectpoller_add. */
 int selectpoller_mod(selectpoller *p, int fd, int ev);
-
-/* selectpoller_del unregisters fd. -ENOENT: not registered; -ERANGE;
- * -ESHUTDOWN. */
 int selectpoller_del(selectpoller *p, int fd);
 
 /* selectpoller_wait waits until a registered descriptor is ready, the wake
@@ -74,8 +65,9 @@ int selectpoller_del(selectpoller *p, int fd);
  * timeout or a wake), or -EINVAL (cap < 1), -EBADF (a registered descriptor
  * is closed), -ESHUTDOWN (shut down before or during the wait), or another
  * -errno of select. It retries by itself, against the first call's
- * deadline, a select that a signal interrupted (EINTR) and one that found
- * a bad descriptor removed since the sets were copied (a stale EBADF).
+ * deadline, a select that a signal interrupted (shim_select_retry) and one
+ * that found a bad descriptor removed since the sets were copied (a stale
+ * EBADF, selectregistry.h).
  * When more than cap are ready, the rest are reported by the next wait,
  * whose scan starts where this one stopped and wraps round, so no
  * descriptor starves. */

@@ -95,26 +95,48 @@ static struct timeval timeval_left(struct timeval want, const struct timespec *t
 	return left;
 }
 
-int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+/* select_left is select(2) that writes the time not used back into *tv
+ * (zero on a timeout), counted on the monotonic clock, and, when retry is
+ * set, makes the call again after EINTR with that time left. */
+static int select_left(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv, int retry, uint64_t *eintr)
 {
 	if (nfds < 0 || nfds > FD_SETSIZE)
+		return -ERANGE;
+	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
 		return -EINVAL;
-	if (!tv) {
-		int n = select(nfds, r, w, e, NULL);
-		return n < 0 ? -errno : n;
+	/* Blocking or polling, there is no time to count: a retry is the same call. */
+	int timed = tv && (tv->tv_sec || tv->tv_usec);
+	struct timeval want = {0, 0};
+	struct timespec t0 = {0, 0};
+	if (timed) {
+		want = *tv;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
-	if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
-		return -EINVAL;
-	struct timeval want = *tv;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int n = select(nfds, r, w, e, tv);
-	int err = errno;
-	*tv = n == 0 ? (struct timeval){0, 0} : timeval_left(want, &t0);
-	return n < 0 ? -err : n;
+	for (;;) {
+		int n = select(nfds, r, w, e, tv);
+		int err = n < 0 ? errno : 0;
+		if (timed)
+			*tv = n == 0 ? (struct timeval){0, 0} : timeval_left(want, &t0);
+		if (n >= 0)
+			return n;
+		if (err != EINTR || !retry)
+			return -err;
+		if (eintr)
+			++*eintr;
+	}
 }
 
-int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns)
+int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	return select_left(nfds, r, w, e, tv, 0, NULL);
+}
+
+int shim_select_retry(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv, uint64_t *eintr)
+{
+	return select_left(nfds, r, w, e, tv, 1, eintr);
+}
+
+int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns, uint64_t *eintr)
 {
 	fd_set r, w, e;
 	int nfds = 0;
@@ -143,9 +165,9 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns)
 		tv = shim_timeval_from_ns(timeout_ns);
 		tvp = &tv;
 	}
-	int ready = select(nfds, &r, &w, &e, tvp);
+	int ready = shim_select_retry(nfds, &r, &w, &e, tvp, eintr);
 	if (ready < 0)
-		return -errno;
+		return ready;
 
 	if (ready == 0) { /* timed out: nothing is ready */
 		memset(ev, 0, (size_t)n);

@@ -60,11 +60,28 @@ struct timeval shim_timeval_from_ns(int64_t ns);
  * timeout), as the Linux kernel writes it, whatever the C library or an
  * emulator passes back: musl hands the kernel a copy, and qemu-user writes
  * nothing back on EINTR, so this counts it on the monotonic clock itself.
- * Returns the number of ready bits, or -errno: -EINVAL, without calling
- * the kernel, for a bad nfds or a timeval glibc would misread (a negative
- * field, or tv_usec of a second or more: glibc keeps only its low 32
- * bits). */
+ * Returns the number of ready bits, or -errno; without calling the
+ * kernel, -ERANGE for an nfds outside [0, FD_SETSIZE] (as for an fd: past
+ * FD_SETSIZE select would read beyond the sets), and -EINVAL for a timeval
+ * glibc would misread (a negative field, or tv_usec of a second or more:
+ * glibc keeps only its low 32 bits). */
 int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+
+/* shim_select_retry is shim_select retried after EINTR, and the one home of
+ * selectc's EINTR rule: every wait of the library (Select and SelectContext
+ * through shim_select_batch, the Poller, the Loop) goes through it, and only
+ * SelectFdSet, which is select(2) as C has it, hands EINTR back. A signal
+ * interrupting the call is counted in *eintr (when eintr is not NULL) and
+ * the select made again on the same sets (Linux leaves them as they were
+ * when select fails) with the time left on the monotonic clock, so the
+ * first call's deadline holds (PEP 475); once it has passed, the last try
+ * polls. Retrying here, in C, costs no cgo crossing per signal (the Go
+ * runtime's preemption signal lands in long selects), and it is the only
+ * place that can retry for the Loop, whose Run is one C call for its life.
+ * On return *tv holds the time not used, as shim_select's does, so a
+ * caller that retries on other grounds (a stale EBADF) keeps the deadline
+ * too. Arguments and errors as shim_select's, EINTR never among them. */
+int shim_select_retry(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv, uint64_t *eintr);
 
 /* shim_select_batch is one whole select in one call: entry i asks for the
  * events ev[i] (SHIM_READ|SHIM_WRITE|SHIM_EXCEPT) on fds[i]. Entries may
@@ -76,7 +93,8 @@ int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
  *
  * Returns select's count (ready bits, not entries), or -errno. An fd outside
  * [0, FD_SETSIZE) gives -ERANGE and no system call; a negative n gives
- * -EINVAL. ev[] is only rewritten on success. */
-int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns);
+ * -EINVAL. EINTR is retried by shim_select_retry, which counts it in
+ * *eintr (eintr may be NULL). ev[] is only rewritten on success. */
+int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns, uint64_t *eintr);
 
 #endif /* SELECTSHIM_H */

@@ -36,18 +36,28 @@ type waker struct {
 	signalFn, notifyFn func()
 }
 
-// newWaker opens an eventfd. One the kernel numbers FdSetSize or above is
+// openWake opens a wake eventfd, the one way selectc does (SelectContext,
+// Poller and Loop alike). One the kernel numbers FdSetSize or above is
 // closed again and refused with an *FdError wrapping ErrFdRange: no select
-// could watch it.
-func newWaker() (*waker, error) {
+// could watch it. eventfd's own failure is an *os.SyscallError.
+func openWake() (int, error) {
 	var fd C.int
 	if rc := C.selectwake_open(&fd); rc != 0 {
 		if syscall.Errno(-rc) == syscall.ERANGE {
-			return nil, &FdError{Op: "eventfd", Fd: int(fd), Err: ErrFdRange}
+			return -1, &FdError{Op: "eventfd", Fd: int(fd), Err: ErrFdRange}
 		}
-		return nil, os.NewSyscallError("eventfd", syscall.Errno(-rc))
+		return -1, os.NewSyscallError("eventfd", syscall.Errno(-rc))
 	}
-	w := &waker{fd: int(fd), fired: make(chan struct{}, 1)}
+	return int(fd), nil
+}
+
+// newWaker opens a waker; errors are openWake's.
+func newWaker() (*waker, error) {
+	fd, err := openWake()
+	if err != nil {
+		return nil, err
+	}
+	w := &waker{fd: fd, fired: make(chan struct{}, 1)}
 	w.signalFn = w.signal
 	w.notifyFn = func() {
 		w.signal()
