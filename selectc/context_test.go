@@ -365,36 +365,11 @@ func TestSelectContextWakeOutOfRange(t *testing.T) {
 	raiseNoFile(t, 2048)
 	idle, _ := pipe(t)
 	closeIdleWakers()
-	// Let earlier tests' unreachable files be finalized now: one closed
-	// while the table is full would hand the wake a number in range.
-	runtime.GC()
-	runtime.GC()
-	time.Sleep(10 * time.Millisecond)
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	var filler []int
-	defer func() {
-		for _, fd := range filler {
-			unix.Close(fd)
-		}
-	}()
-	for { // dup returns the lowest free number: fill every one below FdSetSize
-		fd, err := unix.Dup(int(null.Fd()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		filler = append(filler, fd)
-		if fd >= FdSetSize-1 {
-			break
-		}
-	}
+	fillBelow(t, FdSetSize)
 	fds0 := openFds(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, _, _, err = SelectContext(ctx, []*os.File{idle}, nil, nil, Forever)
+	_, _, _, err := SelectContext(ctx, []*os.File{idle}, nil, nil, Forever)
 	var fe *FdError
 	if !errors.Is(err, ErrFdRange) || !errors.As(err, &fe) || fe.Fd < FdSetSize {
 		t.Fatalf("err = %v, want the wake's fd out of range", err)

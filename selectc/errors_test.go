@@ -3,9 +3,10 @@ package selectc
 import (
 	"context"
 	"errors"
+	"io"
+	"maps"
 	"os"
 	"reflect"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,39 +54,6 @@ func wantSyscallShape(t *testing.T, what string, err error, call string, errno s
 		t.Errorf("%s: %v, want %s wrapping %v", what, err, call, errno)
 	case !strings.HasPrefix(err.Error(), call+": "):
 		t.Errorf("%s: message %q does not start with %q", what, err, call+": ")
-	}
-}
-
-// fillBelow dups /dev/null onto every free descriptor below limit, so that
-// the next one the kernel hands out is limit or above; they are closed
-// when the test ends.
-func fillBelow(t *testing.T, limit int) {
-	t.Helper()
-	// Let earlier tests' unreachable files be finalized first: one closed
-	// while the table is full would hand out a number below limit.
-	runtime.GC()
-	runtime.GC()
-	time.Sleep(10 * time.Millisecond)
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var filler []int
-	t.Cleanup(func() { // null too: closing it now would free its number
-		null.Close()
-		for _, fd := range filler {
-			unix.Close(fd)
-		}
-	})
-	for {
-		fd, err := unix.Dup(int(null.Fd()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		filler = append(filler, fd)
-		if fd >= limit-1 {
-			return
-		}
 	}
 }
 
@@ -261,12 +229,7 @@ func TestErrorShapeMisuse(t *testing.T) {
 				t.Errorf("%s.%s has no row in TestErrorShapeMisuse", ptr.Elem().Name(), ptr.Method(i).Name)
 			}
 		}
-		names := make([]string, 0, len(calls))
-		for name := range calls {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(calls)) {
 			c := calls[name]
 			what := kind + " " + ptr.Elem().Name() + "." + name
 			err := c.do()
@@ -282,23 +245,20 @@ func TestErrorShapeMisuse(t *testing.T) {
 		}
 	}
 
+	closed := func(c io.Closer, err error) {
+		if err == nil {
+			err = c.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	p, err := NewPoller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closed(p, err)
 	check("closed", pollerCalls(p), reflect.TypeFor[*Poller](), ErrPollerClosed, "poller closed")
 	check("zero", pollerCalls(new(Poller)), reflect.TypeFor[*Poller](), ErrPollerClosed, "poller closed")
-
 	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closed(l, err)
 	check("closed", loopCalls(l), reflect.TypeFor[*Loop](), ErrLoopClosed, "loop closed")
 	check("zero", loopCalls(new(Loop)), reflect.TypeFor[*Loop](), ErrLoopClosed, "loop closed")
 }

@@ -3,6 +3,7 @@ package selectc
 import (
 	"net"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -124,4 +125,37 @@ func fcntlConn(t testing.TB, conn syscall.Conn, cmd int) int {
 		t.Fatal(ferr)
 	}
 	return r
+}
+
+// fillBelow dups /dev/null onto every free descriptor below limit, so that
+// the next one the kernel hands out is limit or above; they are closed
+// when the test ends.
+func fillBelow(t *testing.T, limit int) {
+	t.Helper()
+	// Let earlier tests' unreachable files be finalized first: one closed
+	// while the table is full would hand out a number below limit.
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filler []int
+	t.Cleanup(func() { // null too: closing it now would free its number
+		null.Close()
+		for _, fd := range filler {
+			unix.Close(fd)
+		}
+	})
+	for {
+		fd, err := unix.Dup(int(null.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		filler = append(filler, fd)
+		if fd >= limit-1 {
+			return
+		}
+	}
 }
