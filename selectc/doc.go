@@ -1,22 +1,28 @@
-// Package selectc wraps the C library's real select(2) through cgo, at the
-// two levels the C prototype and Python's select module offer, and in the
-// two shapes an event loop takes across a language boundary:
+// Package selectc wraps the C library's real select(2) through cgo. Which
+// call to use:
 //
-//   - the fd_set level: [FdSet] with the four macros as methods, [FdSetSize],
-//     [Timeval] and [SelectFdSet], which is select(2) as C has it;
-//   - the Python level: [Select] and [SelectContext], which take lists of
-//     descriptors (an [FD], an *os.File, anything with an Fd method) and
-//     return the ready ones themselves, like select.select(rlist, wlist,
-//     xlist, timeout); [Selector] is the same with its memory kept;
-//   - [Loop], the loop in C calling a Go [Handler] per ready descriptor;
-//   - [Poller], the fd_sets kept in C and the loop in Go: each wait hands
-//     back every ready descriptor at once.
+//   - In a script, or wherever Python would call select.select: [Select],
+//     on lists of descriptors ([FD], *os.File, anything with an Fd method),
+//     returning the ready ones. [Selector] is the same with its memory kept
+//     from call to call.
+//   - In a server loop: [Poller]. Register each descriptor once; every
+//     [Poller.Wait] returns all the ready ones in one cgo call.
+//   - To end a wait from another goroutine: [SelectContext], or
+//     [Poller.WaitContext] and [Poller.Wake].
+//   - When a C library hands you fd_sets (libcurl's curl_multi_fdset):
+//     [FdSet] and [SelectFdSet], select(2) as C has it, with
+//     [FdSet.CPointer], [FdSetFromC], [Timeval.ToC] and [TimevalFromC] to
+//     pass them between C and Go.
+//   - [Loop], the loop in C calling a Go [Handler] per ready descriptor, is
+//     the C-driven design, kept for comparison; a Poller does the same
+//     work for less (the README's "Three designs").
 //
 // On glibc an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
 // be changed by the caller. A descriptor outside [0, FdSetSize) can never be
 // watched by select(2); passing one to FD_SET is undefined behaviour in C (it
 // writes past the mask, or aborts under _FORTIFY_SOURCE). Every entry point
-// here checks the range first and returns an error naming the fd instead.
+// here checks the range first and returns an error naming the fd instead;
+// [FdError] says how every error selectc returns is shaped.
 //
 // Every wait crosses into C once, however many descriptors it watches:
 // Select builds the three fd_sets, selects and reads them back in a single
@@ -58,12 +64,9 @@
 // takes it for a goroutine that hogs its P, preempts it and drops back to
 // its fastest ticks. A server loop built on Select does better with one P
 // to spare (GOMAXPROCS >= 2, which costs no CPU when nothing else runs: Ps
-// are not CPUs) and a runtime.Gosched every few dozen descriptors served.
-// Measured on cmd/echo-server (pinned to one core, one connection, 64 B
-// echoes): 1.49× the C prototype's CPU per echo and 1.89 context switches
-// per echo with neither, 0.98× and 1.06 with both; with 900 idle clients,
-// 0.50 switches per echo fell to 0.025 (BENCHMARKS.md, "Where the time
-// goes"). cmd/echo-server does both (-min-procs, default 2).
+// are not CPUs) and a runtime.Gosched every few dozen descriptors served;
+// what each saves on cmd/echo-server, which does both (-min-procs, default
+// 2), is measured in BENCHMARKS.md, "Where the time goes".
 //
 // # Full descriptor tables
 //

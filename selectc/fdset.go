@@ -9,8 +9,7 @@ import "C"
 
 // FdSetSize is the C library's FD_SETSIZE: the number of descriptors an
 // fd_set can describe, 0 through FdSetSize-1. It is 1024 on glibc, fixed
-// at the C library's build; Winsock's default of 64, which the seed post
-// quotes, is a different thing (an array of SOCKETs, not a bit mask).
+// at the C library's build.
 const FdSetSize int = 1024
 
 // The two arrays fail to compile unless FdSetSize equals the C library's
@@ -30,9 +29,7 @@ type FdSet struct {
 	set C.fd_set
 }
 
-// Zero empties the set (FD_ZERO). glibc clears every bit; the "3435973836"
-// of the seed post is MSVC's 0xCCCCCCCC debug fill of an uninitialised
-// Winsock array, not something FD_ZERO does.
+// Zero empties the set (FD_ZERO).
 func (s *FdSet) Zero() {
 	C.shim_fd_zero(&s.set)
 }
