@@ -4,9 +4,9 @@
  * select returns, and the waiter drains it. selectc's SelectContext and
  * Poller (through cgo) and selectloop all wake this one way.
  *
- * The functions are static inline, so a C program that builds selectloop.c
- * or selectpoller.c needs no extra source file to link. Each returns 0 or
- * -errno, as in selectshim.
+ * The functions are static inline, so a C program that includes this
+ * header needs no source file of it to link. Each returns 0 or -errno, as
+ * in selectshim.
  */
 #ifndef SELECTWAKE_H
 #define SELECTWAKE_H
