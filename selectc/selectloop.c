@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct selectloop {
 	pthread_mutex_t mu; /* recursive: dispatch functions call back in */

@@ -10,8 +10,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/select.h>
 
 typedef selectregistry_word word;
 #define WORD_BITS SELECTREGISTRY_WORD_BITS
