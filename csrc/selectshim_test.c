@@ -143,6 +143,38 @@ static void test_select_eintr(int p[2])
 	sigaction(SIGALRM, &old, NULL);
 }
 
+/* shim_select_retry, the one EINTR rule: three signals 50 ms apart into a
+ * 300 ms wait on an empty pipe are counted and retried, and the wait ends
+ * at the first call's deadline, not 300 ms after the last signal. */
+static void test_select_retry(int p[2])
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, &old);
+	struct itimerval it = {{0, 50000}, {0, 50000}}, off = {{0, 0}, {0, 0}};
+	fd_set r;
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	struct timeval tv = {0, 300000};
+	uint64_t eintr = 0;
+	int64_t t0 = now_ns();
+	setitimer(ITIMER_REAL, &it, NULL);
+	int n = shim_select_retry(p[0] + 1, &r, NULL, NULL, &tv, &eintr);
+	setitimer(ITIMER_REAL, &off, NULL);
+	int64_t took = now_ns() - t0;
+	sigaction(SIGALRM, &old, NULL);
+	check(n == 0 && !shim_fd_isset(p[0], &r), "shim_select_retry on an empty pipe times out, set cleared (got %d)", n);
+	check(eintr >= 3, "shim_select_retry counted the signals (%llu, want 3 or more)", (unsigned long long)eintr);
+	check(took >= 290000000 && took < 400000000, "300 ms in all, not 300 ms after the last signal: %lld ns",
+	      (long long)took);
+	check(tv.tv_sec == 0 && tv.tv_usec == 0, "no time left after the timeout ({%ld, %ld})", (long)tv.tv_sec,
+	      (long)tv.tv_usec);
+	tv = (struct timeval){0, 1};
+	check(shim_select_retry(FD_SETSIZE + 1, NULL, NULL, NULL, &tv, NULL) == -ERANGE && tv.tv_usec == 1,
+	      "shim_select_retry refuses a bad nfds as shim_select does, without a system call");
+}
+
 static void test_select(int p[2])
 {
 	fd_set r;
@@ -298,6 +330,7 @@ int main(void)
 	}
 	test_select(p);
 	test_select_eintr(p);
+	test_select_retry(p);
 	test_batch(p);
 	close(p[0]);
 	close(p[1]);
