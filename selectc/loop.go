@@ -255,7 +255,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		p := l.panicked
 		l.panicked = nil
 		if p == nil {
-			return errors.New("selectc: loop dispatched a handle go-pointer does not hold")
+			return errors.New("run: the loop dispatched a handle go-pointer does not hold")
 		}
 		panic(p)
 	case errno == syscall.EBADF:
