@@ -99,12 +99,12 @@ int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	if (nfds < 0 || nfds > FD_SETSIZE)
 		return -EINVAL;
-	if (!tv) {
-		int n = select(nfds, r, w, e, NULL);
+	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
+		return -EINVAL;
+	if (!tv || (tv->tv_sec == 0 && tv->tv_usec == 0)) { /* no time to count: a block or a poll */
+		int n = select(nfds, r, w, e, tv);
 		return n < 0 ? -errno : n;
 	}
-	if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
-		return -EINVAL;
 	struct timeval want = *tv;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
