@@ -47,10 +47,7 @@ func TestConsumerModuleBuilds(t *testing.T) {
 	if e := os.Getenv(testExecEnv); e != "" {
 		t.Skipf("under %q: the consumer is built by the host's go command for the host, which make test does natively", e)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build a consumer module: %v", err)
-	}
+	goBin := goTool(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
