@@ -30,7 +30,7 @@ GO_PROGS      += echo-bench/internal/selectcalls-go
 PURE_GO_PROGS += echo-bench/internal/selectcalls-unix
 C_PROGS       += $(BIN)/selectcalls-c
 
-.PHONY: all go-progs test test-c test-py bench bench-full bench-calls run clean
+.PHONY: all go-progs test test-c test-cross test-py bench bench-full bench-calls run clean
 
 all: go-progs $(C_PROGS)
 
@@ -91,6 +91,12 @@ test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsa
 	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectpoller-test
 	CGO_CFLAGS="$(CFLAGS_ASAN)" CGO_LDFLAGS="-fsanitize=address,undefined" \
 		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop)' ./selectc
+
+# The platform matrix: selectc's Go tests and the C harnesses, cross-built
+# for amd64 (glibc and musl), arm64, armhf and s390x and run (under
+# qemu-user off amd64); the table it prints is README's "Platforms".
+test-cross:
+	CFLAGS_C="$(CFLAGS_COMMON) $(CFLAGS_OPT)" GO=$(GO) .ci/test-cross
 
 test-py:
 	$(PYTHON) -m py_compile cmd/echo-py/echo_server.py cmd/echo-py/echo_client.py

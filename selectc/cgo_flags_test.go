@@ -9,11 +9,7 @@ import (
 // one home: this fails when flags.mk changed and cgo_flags.go was not
 // generated again (go generate ./selectc; make does it).
 func TestGeneratedCgoFlagsAreCurrent(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to check cgo_flags.go: %v", err)
-	}
-	out, err := exec.Command(goBin, "run", "../cmd/internal/gencgo", "-check").CombinedOutput()
+	out, err := exec.Command(goTool(t), "run", "../cmd/internal/gencgo", "-check").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -11,10 +11,7 @@ import (
 // reason as the error, never at run time: without cgo (nocgo.go), or for a
 // system other than Linux (notlinux.go), with cgo on or off.
 func TestUnsupportedBuildsFailAtCompileTime(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to try the builds: %v", err)
-	}
+	goBin := goTool(t)
 	for _, c := range []struct {
 		env  []string
 		want []string

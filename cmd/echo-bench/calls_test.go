@@ -105,7 +105,7 @@ func callWorkersBin(t *testing.T) string {
 // one with CGO_ENABLED=unixCgo.
 func buildCallWorkers(ctx context.Context, root, dir, unixCgo string) error {
 	cmds := [][]string{
-		append(append([]string{"gcc"}, cServerCFLAGS(root)...), "-pthread", "-Icsrc", "csrc/selectcalls.c", "-o", filepath.Join(dir, "selectcalls-c")),
+		append(append([]string{"gcc"}, cServerCFLAGS(root)...), "-pthread", "-Iselectc", "csrc/selectcalls.c", "-o", filepath.Join(dir, "selectcalls-c")),
 		{"go", "build", "-o", dir + "/", "./cmd/echo-bench/internal/selectcalls-go"},
 		{"env", "CGO_ENABLED=" + unixCgo, "go", "build", "-o", dir + "/", "./cmd/echo-bench/internal/selectcalls-unix"},
 	}
