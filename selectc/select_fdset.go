@@ -20,7 +20,8 @@ import (
 // Any set may be nil. A nil timeout blocks; a zero Timeval polls; a Timeval
 // with a negative field or Usec >= 1000000 is refused with an error wrapping
 // ErrTimeval (glibc would truncate tv_usec to 32 bits and wait the wrong
-// time) before the kernel is called. On return
+// time) before the kernel is called, and a Sec too large for the platform's
+// time_t saturates, as Timeval.ToC says. On return
 // *timeout holds the time the kernel did not use: this is libc's select on
 // Linux, so it is the same on every architecture (x/sys/unix's Select leaves
 // that to the architecture's syscall).
@@ -35,16 +36,14 @@ func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) 
 	var tv C.struct_timeval
 	var tvp *C.struct_timeval
 	if timeout != nil {
-		if err := timeout.check(); err != nil {
+		if tv, err = timeout.toC(); err != nil {
 			return 0, err
 		}
-		tv.tv_sec = C.time_t(timeout.Sec)
-		tv.tv_usec = C.suseconds_t(timeout.Usec)
 		tvp = &tv
 	}
 	ret := C.shim_select(C.int(nfds), r.cPtr(), w.cPtr(), e.cPtr(), tvp)
 	if timeout != nil {
-		*timeout = Timeval{Sec: int64(tv.tv_sec), Usec: int64(tv.tv_usec)}
+		*timeout = timevalFromC(&tv)
 	}
 	if ret < 0 {
 		return 0, os.NewSyscallError("select", syscall.Errno(-ret))
