@@ -10,7 +10,11 @@
 //     xlist, timeout); [Selector] is the same with its memory kept;
 //   - [Loop], the loop in C calling a Go [Handler] per ready descriptor;
 //   - [Poller], the fd_sets kept in C and the loop in Go: each wait hands
-//     back every ready descriptor at once.
+//     back every ready descriptor at once;
+//   - a C library gives you fd_sets (libcurl's curl_multi_fdset): [FdSet] +
+//     [SelectFdSet], with the pointer from [FdSet.CPointer] (a set C owns
+//     read in place with [FdSetFromC]) and timevals through [TimevalFromC]
+//     and [Timeval.ToC]; cmd/curl-multi is the worked example.
 //
 // On glibc an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
 // be changed by the caller. A descriptor outside [0, FdSetSize) can never be

@@ -12,8 +12,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/selectc/selectc/selectc"
 )
 
 // openFds counts this process's descriptors.
@@ -247,4 +250,60 @@ func TestFetchFaults(t *testing.T) {
 	}
 	t.Logf("paced   after %6v, %6d B, every byte checked; %d more good transfers checked; %d selects",
 		paced.Took.Round(time.Millisecond), len(paced.Body), good, st.Selects)
+}
+
+// A connection numbered FD_SETSIZE or more: curl_multi_fdset leaves it out
+// (maxfd -1), so nothing past the sets reaches FD_SET and the loop does not
+// fail; the transfer moves on the loop's 100 ms waits and completes.
+func TestFetchSocketAboveFdSetSize(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Max < uint64(selectc.FdSetSize+64) {
+		t.Skipf("skipped: RLIMIT_NOFILE's hard limit %d leaves no descriptor above FD_SETSIZE", lim.Max)
+	}
+	raised := lim
+	raised.Cur = uint64(selectc.FdSetSize + 64)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+	noLeaks(t)
+	const size = 100_000
+	base := newServer(t, nil)
+
+	var filler []int // every free number up to FD_SETSIZE, so curl's socket is above
+	t.Cleanup(func() {
+		for _, fd := range filler {
+			syscall.Close(fd)
+		}
+	})
+	testHookSetUp = func() {
+		for {
+			fd, err := syscall.Dup(0)
+			if err != nil {
+				t.Errorf("dup: %v", err)
+				return
+			}
+			filler = append(filler, fd)
+			if fd >= selectc.FdSetSize {
+				return
+			}
+		}
+	}
+	t.Cleanup(func() { testHookSetUp = nil })
+	results, st, err := Fetch(t.Context(), []Request{{URL: bytesURL(base, size, 5), Timeout: 30 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := results[0]; r.Err != nil {
+		t.Fatal(r.Err)
+	} else if err := checkBody(r.Body, 5, size); err != nil {
+		t.Fatal(err)
+	}
+	if st.Selects == 0 {
+		t.Fatal("no select: the transfer did not run on a descriptor above FD_SETSIZE")
+	}
+	t.Logf("socket above fd %d: %d B in %v, %d selects of up to %v", filler[len(filler)-1], size, results[0].Took.Round(time.Millisecond), st.Selects, noFdWait.Duration())
 }

@@ -11,6 +11,11 @@
 // prints a line per failed transfer (the CURLcode and curl's text) and a
 // summary: transfers, bytes, selects, performs, time.
 //
+// curl_multi_fdset leaves out a socket numbered FD_SETSIZE (1024) or more,
+// as select(2) cannot watch it; such a transfer moves only when curl's
+// timeout ends a select. A program with that many descriptors open wants
+// curl_multi_socket_action or curl_multi_poll instead of fd_sets.
+//
 // It links libcurl, so it is built with the build tag libcurl (the Makefile
 // adds it when curl/curl.h is found); without the tag the program only says
 // how to build it, and its test says why it skipped.

@@ -109,6 +109,9 @@ func Fetch(ctx context.Context, reqs []Request) ([]Result, Stats, error) {
 		return results, st, err
 	}
 	defer wake.close()
+	if testHookSetUp != nil {
+		testHookSetUp()
+	}
 
 	var n C.int
 	for {
@@ -158,6 +161,10 @@ func Fetch(ctx context.Context, reqs []Request) ([]Result, Stats, error) {
 		}
 	}
 }
+
+// testHookSetUp, when set, runs once Fetch holds its descriptors and
+// before curl opens any connection.
+var testHookSetUp func()
 
 // cFdSet is s as the fd_set * curl's functions take: exact, because a
 // selectc.FdSet is the C library's fd_set (see FdSet.CPointer).
