@@ -19,8 +19,9 @@ func TestCurlMulti(t *testing.T) {
 	probe := exec.Command("sh", "-c", cc+" -E -x c - >/dev/null")
 	probe.Stdin = strings.NewReader("#include <curl/curl.h>\n")
 	if out, err := probe.CombinedOutput(); err != nil {
-		t.Skipf("skipped: %s finds no curl/curl.h (%v: %s); install libcurl4-openssl-dev and test with -tags libcurl",
-			cc, err, strings.TrimSpace(string(out)))
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		t.Skipf("skipped: %s finds no curl/curl.h (%v: %s); install libcurl's headers for it (Debian: libcurl4-openssl-dev, :ARCH for a cross compiler) and test with -tags libcurl",
+			cc, err, first)
 	}
 	t.Skipf("skipped: built without -tags libcurl, though %s finds curl/curl.h: make test adds the tag, or go test -tags libcurl ./cmd/curl-multi", cc)
 }
