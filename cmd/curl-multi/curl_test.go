@@ -120,18 +120,19 @@ func TestFetchCancelMidTransfer(t *testing.T) {
 		reqs[i] = Request{URL: base + "/half"} // no limit of their own
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	var cancelled time.Time
+	cancelled := make(chan time.Time, 1)
 	go func() {
 		started.Wait()
 		time.Sleep(50 * time.Millisecond) // let curl read the halves
-		cancelled = time.Now()
+		cancelled <- time.Now()
 		cancel()
 	}()
 	results, st, err := Fetch(ctx, reqs)
-	late := time.Since(cancelled)
+	returned := time.Now()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Fetch: err = %v, want context.Canceled", err)
 	}
+	late := returned.Sub(<-cancelled)
 	for i, r := range results {
 		if !errors.Is(r.Err, context.Canceled) {
 			t.Errorf("transfer %d: err = %v, want context.Canceled", i, r.Err)
