@@ -135,6 +135,8 @@ type CurlError struct {
 	Detail string // CURLOPT_ERRORBUFFER, often with the address and the errno's text
 }
 
+// Error reads as curl's command line prints it, with the detail after:
+// "curl: (7) Couldn't connect to server: Failed to connect to ...".
 func (e *CurlError) Error() string {
 	if e.Detail == "" || e.Detail == e.Text {
 		return fmt.Sprintf("curl: (%d) %s", e.Code, e.Text)
