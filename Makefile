@@ -17,7 +17,11 @@ CFLAGS ?= $(CFLAGS_OPT)
 LIBDIR := selectc
 CC_C   := $(CC) $(CFLAGS_COMMON) -I$(LIBDIR)
 
-GO_PROGS := echo-server echo-client echo-bench
+GO_PROGS := echo-server echo-client echo-bench curl-multi
+# cmd/curl-multi links libcurl: it is built and tested with the tag libcurl
+# when the C compiler finds curl/curl.h; without it, it says how to build it
+# and its test skips, saying why (cmd/curl-multi/doc.go).
+GO_TAGS ?= $(shell printf '\043include <curl/curl.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo libcurl)
 # The pure-Go baselines are what a CGO_ENABLED=0 user runs: no runtime/cgo
 # (with cgo on, package net alone would link it for its DNS resolver).
 PURE_GO_PROGS := echo-go
@@ -37,7 +41,7 @@ all: go-progs $(C_PROGS)
 go-progs:
 	@mkdir -p $(BIN)
 	$(GO) generate ./selectc
-	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(GO_PROGS))
+	$(GO) build -tags '$(GO_TAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(GO_PROGS))
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(PURE_GO_PROGS))
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
@@ -79,8 +83,8 @@ $(BIN)/selectpoller-test: csrc/selectpoller_test.c $(LIBDIR)/selectpoller.c $(RE
 # -p 1: the conformance suite times shutdowns and idle CPU, so packages run
 # one at a time and the others do not steal its two cores.
 test: all test-c test-py
-	$(GO) vet ./...
-	SELECTC_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 -p 1 -timeout 15m ./...
+	$(GO) vet -tags '$(GO_TAGS)' ./...
+	SELECTC_BIN=$(CURDIR)/$(BIN) $(GO) test -tags '$(GO_TAGS)' -race -count=1 -p 1 -timeout 15m ./...
 
 # The C harnesses, then selectc's C as cgo builds it, under ASan and UBSan,
 # driven by the Go tests that misuse it (zero values, closes racing calls).

@@ -21,7 +21,8 @@ var (
 
 // FdSet is a C fd_set: on glibc a 1024-bit mask, bit fd set when fd is a
 // member. The zero value is the empty set. Unlike the C macros, its methods
-// never touch memory for a descriptor outside [0, FdSetSize).
+// never touch memory for a descriptor outside [0, FdSetSize). It is exactly
+// the C library's fd_set, so C code can fill and read it: see CPointer.
 //
 // Each method is one cgo call into the real macro; to select on many
 // descriptors, prefer Select, which builds all three sets in one call.

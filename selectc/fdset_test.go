@@ -19,8 +19,9 @@ func TestFdSetSizeIsTheCLibrarys(t *testing.T) {
 	}
 }
 
-// bits is the fd_set's memory as x/sys/unix sees it.
-func bits(s *FdSet) *unix.FdSet { return (*unix.FdSet)(unsafe.Pointer(s)) }
+// bits is the fd_set's memory as x/sys/unix sees it, through the pointer
+// selectc hands to C code.
+func bits(s *FdSet) *unix.FdSet { return (*unix.FdSet)(s.CPointer()) }
 
 // FdSet agrees bit for bit with x/sys/unix's FdSet for every fd.
 func TestFdSetMatchesXSysUnix(t *testing.T) {

@@ -42,15 +42,14 @@ func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) 
 	var tv C.struct_timeval
 	var tvp *C.struct_timeval
 	if timeout != nil {
-		if err := timeout.check(); err != nil {
+		if tv, err = timeout.toC(); err != nil {
 			return 0, err
 		}
-		tv = timeout.cTimeval()
 		tvp = &tv
 	}
 	ret := C.shim_select(C.int(nfds), r.cPtr(), w.cPtr(), e.cPtr(), tvp)
 	if timeout != nil {
-		*timeout = Timeval{Sec: int64(tv.tv_sec), Usec: int64(tv.tv_usec)}
+		*timeout = timevalFromC(&tv)
 	}
 	if ret < 0 {
 		return 0, os.NewSyscallError("select", syscall.Errno(-ret))

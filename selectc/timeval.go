@@ -88,17 +88,23 @@ func (tv Timeval) Duration() time.Duration {
 // maxTimeT is the largest time_t of the C library, shim_time_max.
 var maxTimeT = int64(C.shim_time_max())
 
-// cTimeval is tv, which check accepted, as C's struct timeval, with Sec
-// saturated at the largest time_t (and Usec with it, to the last
-// microsecond before the cap).
-func (tv Timeval) cTimeval() C.struct_timeval {
-	var c C.struct_timeval
+// toC is tv as the platform's struct timeval, the one place a Timeval
+// becomes one: refused where check refuses it, Sec saturated at the largest
+// time_t (and Usec with it, to the last microsecond before the cap).
+func (tv Timeval) toC() (C.struct_timeval, error) {
+	if err := tv.check(); err != nil {
+		return C.struct_timeval{}, err
+	}
 	if tv.Sec > maxTimeT {
 		tv = Timeval{Sec: maxTimeT, Usec: 999999}
 	}
-	c.tv_sec = C.time_t(tv.Sec)
-	c.tv_usec = C.suseconds_t(tv.Usec)
-	return c
+	return C.struct_timeval{tv_sec: C.time_t(tv.Sec), tv_usec: C.suseconds_t(tv.Usec)}, nil
+}
+
+// timevalFromC widens c to a Timeval: exact, since both C types fit in an
+// int64 (asserted in cinterop.go).
+func timevalFromC(c *C.struct_timeval) Timeval {
+	return Timeval{Sec: int64(c.tv_sec), Usec: int64(c.tv_usec)}
 }
 
 // check returns an error wrapping ErrTimeval unless select(2) reads tv as
