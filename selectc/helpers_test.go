@@ -3,8 +3,8 @@ package selectc
 import (
 	"net"
 	"os"
-	"runtime"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
