@@ -22,10 +22,14 @@ import (
 // with a nil *Results the error is a setup problem, otherwise the results
 // are partial (interrupted).
 func measure(ctx context.Context, o *options, pin pinning, stderr io.Writer) (*Results, error) {
-	if o.calls {
-		return measureCalls(ctx, o, pin, stderr)
+	repoRoot, binDir, err := o.dirs()
+	if err != nil {
+		return nil, err
 	}
-	return measureServers(ctx, o, pin, stderr)
+	if o.calls {
+		return measureCalls(ctx, o, pin, repoRoot, binDir, stderr)
+	}
+	return measureServers(ctx, o, pin, repoRoot, binDir, stderr)
 }
 
 // outDir is -out, or a new directory named for the time under
@@ -40,12 +44,8 @@ func (o *options) outDir(repoRoot, suffix string) string {
 // measureServers measures the echo matrix or, with -callgrind, each
 // server's instructions per echo: both run the servers of serverproc's
 // table.
-func measureServers(ctx context.Context, o *options, pin pinning, stderr io.Writer) (*Results, error) {
+func measureServers(ctx context.Context, o *options, pin pinning, repoRoot, binDir string, stderr io.Writer) (*Results, error) {
 	presetName, p, err := o.preset()
-	if err != nil {
-		return nil, err
-	}
-	repoRoot, binDir, err := o.dirs()
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +114,8 @@ func measureServers(ctx context.Context, o *options, pin pinning, stderr io.Writ
 
 // measureCalls measures, for -calls, the call-level grid instead of the
 // echo matrix.
-func measureCalls(ctx context.Context, o *options, pin pinning, stderr io.Writer) (*Results, error) {
+func measureCalls(ctx context.Context, o *options, pin pinning, repoRoot, binDir string, stderr io.Writer) (*Results, error) {
 	g, ws, err := o.callsGrid()
-	if err != nil {
-		return nil, err
-	}
-	repoRoot, binDir, err := o.dirs()
 	if err != nil {
 		return nil, err
 	}

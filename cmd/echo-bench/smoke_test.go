@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,14 +44,7 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report.md differs from stdout (err %v)", err)
 	}
 
-	var res Results
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := readResults(t, out)
 	if len(res.Samples) != 4 {
 		t.Fatalf("%d samples, want 4 (2 servers × 2 cells)", len(res.Samples))
 	}
@@ -129,14 +121,7 @@ func TestCallsSmoke(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	var res Results
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := readResults(t, out)
 	if want := len(calls.Wrappers) * 2 * 2 * 2; res.Calls == nil || len(res.Calls.Samples) != want {
 		t.Fatalf("results.json: %d samples, want %d", len(res.Calls.Samples), want)
 	}

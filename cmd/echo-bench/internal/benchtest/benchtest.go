@@ -1,7 +1,7 @@
 // Package benchtest builds what echo-bench's tests run: the servers and
 // the call workers, into a temporary directory once per test binary, or
 // taken from $SELECTC_BIN (make test sets it). A test binary that uses it
-// calls Cleanup from its TestMain.
+// runs its tests through Main.
 package benchtest
 
 import (
@@ -27,8 +27,15 @@ var (
 	callErr  error
 )
 
-// Cleanup removes the directories built into.
-func Cleanup() {
+// Main runs m's tests, removes what they built and exits: the TestMain of
+// a test binary that uses this package.
+func Main(m *testing.M) {
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+func cleanup() {
 	for _, dir := range []string{serverDir, callDir} {
 		if dir != "" {
 			os.RemoveAll(dir)

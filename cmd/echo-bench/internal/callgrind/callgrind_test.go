@@ -15,11 +15,7 @@ import (
 	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	benchtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { benchtest.Main(m) }
 
 func TestReadCallgrindTotal(t *testing.T) {
 	dir := t.TempDir()

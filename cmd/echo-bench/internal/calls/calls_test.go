@@ -2,7 +2,6 @@ package calls
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,12 +15,6 @@ import (
 
 // Over 2n slots every wrapper takes every position twice: no wrapper is
 // always first (cold) or always after the same neighbour.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	benchtest.Cleanup()
-	os.Exit(code)
-}
-
 func TestTurnOrder(t *testing.T) {
 	const n = 5
 	pos := map[[2]int]int{} // (wrapper, position) -> times

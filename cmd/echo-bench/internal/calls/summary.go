@@ -52,10 +52,5 @@ func summarize(samples []Sample, cells []Cell, ws []Wrapper, baseline string) []
 
 // find is the summary of wrapper on cell c, or nil.
 func find(sums []Summary, c Cell, wrapper string) *Summary {
-	for i := range sums {
-		if sums[i].Cell == c && sums[i].Wrapper == wrapper {
-			return &sums[i]
-		}
-	}
-	return nil
+	return stats.Find(sums, func(s *Summary) bool { return s.Cell == c && s.Wrapper == wrapper })
 }

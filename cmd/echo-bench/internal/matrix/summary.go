@@ -133,10 +133,5 @@ func Summarize(samples []Sample, cells []Cell, servers []string, baseline string
 
 // find is the summary of server on cell c, or nil.
 func find(sums []Summary, c Cell, server string) *Summary {
-	for i := range sums {
-		if sums[i].Cell == c && sums[i].Server == server {
-			return &sums[i]
-		}
-	}
-	return nil
+	return stats.Find(sums, func(s *Summary) bool { return s.Cell == c && s.Server == server })
 }

@@ -48,6 +48,16 @@ func Median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
+// Find returns the first of xs that match reports, or nil.
+func Find[T any](xs []T, match func(*T) bool) *T {
+	for i := range xs {
+		if match(&xs[i]) {
+			return &xs[i]
+		}
+	}
+	return nil
+}
+
 // Rounds is one row's samples on one cell, by round.
 type Rounds[S any] map[int]*S
 
