@@ -1,5 +1,8 @@
 package callgrind
 
+// The two ways of counting one server's echoes: two dumps in one
+// valgrind process, or the totals of two processes.
+
 import (
 	"context"
 	"errors"

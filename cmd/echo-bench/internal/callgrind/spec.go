@@ -1,5 +1,7 @@
 package callgrind
 
+// How a server runs under valgrind: its command line and environment.
+
 import (
 	"context"
 	"fmt"

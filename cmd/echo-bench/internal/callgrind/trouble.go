@@ -1,5 +1,8 @@
 package callgrind
 
+// Telling valgrind's own failures from the server's, by what valgrind
+// printed.
+
 import (
 	"regexp"
 	"strings"

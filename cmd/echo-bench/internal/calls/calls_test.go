@@ -92,10 +92,10 @@ func TestCallsRefuseCgoUnixWorker(t *testing.T) {
 }
 
 func TestGridCheck(t *testing.T) {
-	if err := QuickGrid.Check(); err != nil {
+	if err := quickGrid.Check(); err != nil {
 		t.Errorf("the quick grid: %v", err)
 	}
-	g := QuickGrid
+	g := quickGrid
 	g.Ns = []int{callworker.FdSetSize - firstFD + 1} // the last one would be FD_SETSIZE
 	if err := g.Check(); err == nil || !strings.Contains(err.Error(), "FD_SETSIZE") {
 		t.Errorf("N reaching FD_SETSIZE: %v", err)

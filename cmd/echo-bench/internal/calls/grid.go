@@ -24,9 +24,9 @@ type Grid struct {
 // and the median over rounds shrugs that off. The full grid is make
 // bench-calls: 7 rounds of 100 ms windows, about 2 minutes.
 var (
-	QuickGrid = Grid{Name: "quick", Ns: []int{1, 8, 64, 256, 1000}, Ready: []string{"one", "all", "none"},
+	quickGrid = Grid{Name: "quick", Ns: []int{1, 8, 64, 256, 1000}, Ready: []string{"one", "all", "none"},
 		Rounds: 5, Warmup: time.Millisecond, Window: 5 * time.Millisecond, MaxCall: 10_000_000}
-	FullGrid = Grid{Name: "full", Ns: []int{1, 8, 64, 256, 1000}, Ready: []string{"one", "all", "none"},
+	fullGrid = Grid{Name: "full", Ns: []int{1, 8, 64, 256, 1000}, Ready: []string{"one", "all", "none"},
 		Rounds: 7, Warmup: 20 * time.Millisecond, Window: 100 * time.Millisecond, MaxCall: 10_000_000}
 )
 
@@ -65,11 +65,11 @@ func (g Grid) Cells() []Cell {
 func GridNamed(name string) (Grid, error) {
 	switch name {
 	case "quick":
-		return QuickGrid, nil
+		return quickGrid, nil
 	case "full":
-		return FullGrid, nil
+		return fullGrid, nil
 	}
-	return QuickGrid, fmt.Errorf("-calls-grid %q: want quick or full", name)
+	return quickGrid, fmt.Errorf("-calls-grid %q: want quick or full", name)
 }
 
 // Check refuses a grid whose cells the workers cannot lay out: a

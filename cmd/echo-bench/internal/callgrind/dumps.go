@@ -1,5 +1,8 @@
 package callgrind
 
+// Callgrind's output files: a dump asked of a running process, and the
+// instruction count read from a file.
+
 import (
 	"bufio"
 	"context"
