@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/selectc/selectc/cmd/echo-bench/internal/callgrind"
@@ -30,15 +29,6 @@ func measure(ctx context.Context, o *options, pin pinning, stderr io.Writer) (*R
 		return measureCalls(ctx, o, pin, repoRoot, binDir, stderr)
 	}
 	return measureServers(ctx, o, pin, repoRoot, binDir, stderr)
-}
-
-// outDir is -out, or a new directory named for the time under
-// bench/results.
-func (o *options) outDir(repoRoot, suffix string) string {
-	if o.out != "" {
-		return o.out
-	}
-	return filepath.Join(repoRoot, "bench", "results", time.Now().Format("20060102-150405")+suffix)
 }
 
 // measureServers measures the echo matrix or, with -callgrind, each

@@ -151,6 +151,15 @@ func (o *options) dirs() (repoRoot, binDir string, err error) {
 	return repoRoot, binDir, err
 }
 
+// outDir is -out, or a new directory named for the time under
+// bench/results.
+func (o *options) outDir(repoRoot, suffix string) string {
+	if o.out != "" {
+		return o.out
+	}
+	return filepath.Join(repoRoot, "bench", "results", time.Now().Format("20060102-150405")+suffix)
+}
+
 // callsGrid turns the flags into a grid and the wrappers to run.
 func (o *options) callsGrid() (calls.Grid, []calls.Wrapper, error) {
 	g, err := calls.GridNamed(o.callsGridName)
