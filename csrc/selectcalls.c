@@ -5,7 +5,7 @@
  * wrapper (selectc, x/sys/unix, Python) is divided by.
  *
  * It speaks the workers' line protocol on stdin/stdout, which
- * cmd/echo-bench/calls_worker.go describes and drives:
+ * cmd/echo-bench/internal/calls/worker.go describes and drives:
  *
  *   measure FIRST N READY WARMUP_NS MIN_NS MAX_CALLS
  *     -> ok CALLS NS          (CALLS timed calls took NS nanoseconds)

@@ -1,69 +1,38 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"os"
-	"sync"
+	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/selectc/selectc/cmd/internal/serverproc"
+	"github.com/selectc/selectc/cmd/echo-bench/internal/benchtest"
 )
 
-func TestMain(m *testing.M) {
-	if os.Getenv(pinHelperEnv) != "" {
-		os.Exit(pinHelper())
-	}
-	code := m.Run()
-	for _, dir := range []string{builtBin, callBin} {
-		if dir != "" {
-			os.RemoveAll(dir)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { benchtest.Main(m) }
 
-// builtBin is the directory serverBin built the servers into, once per
-// test binary; TestMain removes it.
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// serverBin returns a directory holding the built servers: $SELECTC_BIN
-// (make test sets it), or a fresh build in a temporary directory.
-func serverBin(t *testing.T, need ...string) string {
+// readResults reads the results.json of a run that wrote to dir.
+func readResults(t *testing.T, dir string) *Results {
 	t.Helper()
-	repo, err := serverproc.RepoRoot()
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := os.Getenv("SELECTC_BIN")
-	if bin == "" {
-		buildOnce.Do(func() {
-			if builtBin, buildErr = os.MkdirTemp("", "echo-bench-bin"); buildErr != nil {
-				return
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			buildErr = serverproc.Build(ctx, repo, builtBin)
-		})
-		if builtBin == "" {
-			t.Fatal(buildErr)
-		}
-		if buildErr != nil {
-			// Build builds what it can; only the servers this test runs matter.
-			t.Logf("build: %v", buildErr)
-		}
-		bin = builtBin
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
 	}
-	specs := serverproc.Specs(bin, repo)
-	for _, name := range need {
-		sp, _ := serverproc.Lookup(specs, name)
-		if err := sp.Check(); err != nil {
-			t.Fatalf("server %s not built: %v", name, err)
-		}
+	return &r
+}
+
+// TestRechart redraws the charts of an earlier run: ECHO_BENCH_RECHART=DIR
+// reads DIR/results.json and writes the charts next to it.
+func TestRechart(t *testing.T) {
+	dir := os.Getenv("ECHO_BENCH_RECHART")
+	if dir == "" {
+		t.Skip("ECHO_BENCH_RECHART not set")
 	}
-	return bin
+	if _, err := writeCharts(dir, readResults(t, dir)); err != nil {
+		t.Fatal(err)
+	}
 }

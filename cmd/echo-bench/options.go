@@ -6,10 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/selectc/selectc/cmd/echo-bench/internal/callgrind"
+	"github.com/selectc/selectc/cmd/echo-bench/internal/calls"
+	"github.com/selectc/selectc/cmd/echo-bench/internal/matrix"
+	"github.com/selectc/selectc/cmd/echo-bench/internal/servers"
 	"github.com/selectc/selectc/cmd/internal/loadgen"
 	"github.com/selectc/selectc/cmd/internal/serverproc"
 )
@@ -44,7 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("echo-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "the quick preset (make bench): conns 1,10,100,1000 × sizes 64,1024 + idle, 2 rounds, short windows")
-	fs.StringVar(&o.servers, "servers", strings.Join(defaultServers(tableSpecs()), ","), "servers to compare (also: "+optionalServers(tableSpecs())+")")
+	fs.StringVar(&o.servers, "servers", strings.Join(servers.Defaults(servers.TableSpecs()), ","), "servers to compare (also: "+servers.Optional(servers.TableSpecs())+")")
 	fs.StringVar(&o.conns, "conns", "", "active connections per cell, comma-separated (default: the preset's)")
 	fs.StringVar(&o.sizes, "sizes", "", "message sizes in bytes, comma-separated (default: the preset's)")
 	fs.IntVar(&o.idle, "idle", -1, "idle connections of the idle cell, 0 for no idle cell (default: the preset's, 900)")
@@ -72,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.callsGridName, "calls-grid", "quick", "grid of -calls: quick (a few seconds) or full (make bench-calls); -rounds, -warmup and -duration override its")
 	fs.StringVar(&o.callsN, "calls-n", "", "watched descriptors per call, comma-separated (default: the grid's, 1,8,64,256,1000)")
 	fs.StringVar(&o.callsReady, "calls-ready", "", "which are ready, comma-separated: one, all, none (default: all three)")
-	fs.StringVar(&o.callsWrappers, "calls-wrappers", "", "wrappers of -calls, comma-separated (default: all: "+wrapperNames(callWrappers)+")")
+	fs.StringVar(&o.callsWrappers, "calls-wrappers", "", "wrappers of -calls, comma-separated (default: all: "+calls.WrapperNames(calls.Wrappers)+")")
 	fs.BoolVar(&o.verbose, "v", false, "debug logs, and copy the servers' output to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -86,10 +92,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 }
 
 // preset applies the chosen preset and the explicit overrides.
-func (o *options) preset() (name string, p Preset, err error) {
-	name, p = "full", fullPreset
+func (o *options) preset() (name string, p matrix.Preset, err error) {
+	name, p = "full", matrix.FullPreset
 	if o.quick {
-		name, p = "quick", quickPreset
+		name, p = "quick", matrix.QuickPreset
 	}
 	custom := false
 	if o.conns != "" {
@@ -122,8 +128,8 @@ func (o *options) preset() (name string, p Preset, err error) {
 	if o.depth < 1 {
 		return "", p, fmt.Errorf("-depth %d < 1", o.depth)
 	}
-	if n := o.depth * maxInts(p.Sizes); n > loadgen.MaxInFlight {
-		return "", p, fmt.Errorf("-depth %d × size %d = %d bytes in flight per connection, more than %d", o.depth, maxInts(p.Sizes), n, loadgen.MaxInFlight)
+	if n := o.depth * p.MaxSize(); n > loadgen.MaxInFlight {
+		return "", p, fmt.Errorf("-depth %d × size %d = %d bytes in flight per connection, more than %d", o.depth, p.MaxSize(), n, loadgen.MaxInFlight)
 	}
 	if custom {
 		name += " (overridden)"
@@ -143,4 +149,97 @@ func (o *options) dirs() (repoRoot, binDir string, err error) {
 	}
 	binDir, err = filepath.Abs(binDir)
 	return repoRoot, binDir, err
+}
+
+// outDir is -out, or a new directory named for the time under
+// bench/results.
+func (o *options) outDir(repoRoot, suffix string) string {
+	if o.out != "" {
+		return o.out
+	}
+	return filepath.Join(repoRoot, "bench", "results", time.Now().Format("20060102-150405")+suffix)
+}
+
+// callsGrid turns the flags into a grid and the wrappers to run.
+func (o *options) callsGrid() (calls.Grid, []calls.Wrapper, error) {
+	g, err := calls.GridNamed(o.callsGridName)
+	if err != nil {
+		return g, nil, err
+	}
+	if o.callsN != "" {
+		if g.Ns, err = parseInts(o.callsN); err != nil {
+			return g, nil, fmt.Errorf("-calls-n: %w", err)
+		}
+		g.Name += " (overridden)"
+	}
+	if o.callsReady != "" {
+		g.Ready = parseNames(o.callsReady)
+		g.Name += " (overridden)"
+	}
+	if err := g.Check(); err != nil {
+		return g, nil, err
+	}
+	if o.rounds > 0 {
+		g.Rounds = o.rounds
+	}
+	if o.warmup > 0 {
+		g.Warmup = o.warmup
+	}
+	if o.duration > 0 {
+		g.Window = o.duration
+	}
+	ws := calls.Wrappers
+	if o.callsWrappers != "" {
+		if ws, err = calls.WrappersNamed(parseNames(o.callsWrappers)); err != nil {
+			return g, nil, err
+		}
+	}
+	return g, ws, nil
+}
+
+// callgrindConfig turns the flags into what callgrind.Run needs; its
+// files go to callgrind/ in -out, or a temporary directory with -out none.
+func (o *options) callgrindConfig() (callgrind.Config, error) {
+	cfg := callgrind.Config{N1: o.cgN1, N2: o.cgN2, Size: o.cgSize, Dir: filepath.Join(o.out, "callgrind"), NoFile: o.noFile, Verbose: o.verbose}
+	if o.cgN1 < 1 || o.cgN2 <= o.cgN1 {
+		return cfg, fmt.Errorf("need 0 < -callgrind-n1 < -callgrind-n2")
+	}
+	if o.out == "none" {
+		var err error
+		if cfg.Dir, err = os.MkdirTemp("", "echo-bench-callgrind"); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// parseInts parses a comma-separated list of positive integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list %q", s)
+	}
+	return out, nil
+}
+
+// parseNames parses a comma-separated list of names.
+func parseNames(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -2,13 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/selectc/selectc/cmd/echo-bench/internal/benchtest"
+	"github.com/selectc/selectc/cmd/echo-bench/internal/calls"
 )
 
 // TestSmoke runs the whole of echo-bench on two real servers and two cells
@@ -17,7 +19,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real servers")
 	}
-	bin := serverBin(t, "c", "go-select")
+	bin := benchtest.ServerBin(t, "c", "go-select")
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
@@ -42,14 +44,7 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report.md differs from stdout (err %v)", err)
 	}
 
-	var res Results
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := readResults(t, out)
 	if len(res.Samples) != 4 {
 		t.Fatalf("%d samples, want 4 (2 servers × 2 cells)", len(res.Samples))
 	}
@@ -96,6 +91,56 @@ func TestSmoke(t *testing.T) {
 	}
 	for _, f := range []string{"echoes-per-s_size64.svg", "echoes-per-s_size64.png", "server-cpu-per-echo_size64.svg", "server-cpu-per-echo_size64.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("chart %s: %v", f, err)
+		}
+	}
+}
+
+// TestCallsSmoke runs echo-bench -calls on a small grid with every wrapper
+// and checks every output holds every cell with no error.
+func TestCallsSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the call workers")
+	}
+	bin := benchtest.CallWorkersBin(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"-calls", "-calls-n", "1,64", "-calls-ready", "one,none", "-rounds", "2",
+		"-warmup", "1ms", "-duration", "2ms", "-no-pin", "-bin", bin, "-out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+	md := stdout.String()
+	for _, w := range calls.Wrappers {
+		if !strings.Contains(md, "| "+w.Label+" | ") {
+			t.Errorf("markdown lacks wrapper %s", w.Label)
+		}
+	}
+	for _, want := range []string{"### one ready (the last)", "### none ready", "| N=1 | N=64 |", "Errors: 0"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	res := readResults(t, out)
+	if want := len(calls.Wrappers) * 2 * 2 * 2; res.Calls == nil || len(res.Calls.Samples) != want {
+		t.Fatalf("results.json: %d samples, want %d", len(res.Calls.Samples), want)
+	}
+	for _, s := range res.Calls.Samples {
+		if s.Error != "" || s.Calls < 1 || s.NsPerCall < 50 || s.NsPerCall > 10e6 {
+			t.Errorf("implausible sample %+v", s)
+		}
+	}
+	for _, s := range res.Calls.Summary {
+		if s.Ratio == nil || s.Ratio.N != 2 || (s.Wrapper == "c" && s.Ratio.Median != 1) {
+			t.Errorf("%s %s: ratio %+v", s.Wrapper, s.Cell, s.Ratio)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "results.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != 1+len(res.Calls.Samples) {
+		t.Errorf("results.csv: %v\n%s", err, csv)
+	}
+	for _, f := range []string{"select-call-ns_ready-one.png", "select-call-ns_ready-none.svg", "select-call-ratio_ready-one.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() < 1000 {
 			t.Errorf("chart %s: %v", f, err)
 		}
 	}

@@ -7,7 +7,7 @@ selectors.SelectSelector with every descriptor registered once, then
 sel.select(0) (-api selectors).
 
 It speaks the workers' line protocol on stdin/stdout, which
-cmd/echo-bench/calls_worker.go describes and drives:
+cmd/echo-bench/internal/calls/worker.go describes and drives:
 
     measure FIRST N READY WARMUP_NS MIN_NS MAX_CALLS
       -> ok CALLS NS

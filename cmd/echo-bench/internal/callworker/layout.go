@@ -8,9 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fdSetSize is glibc's FD_SETSIZE, the bound every wrapper shares; this
-// package must build without cgo, so it cannot ask the C header.
-const fdSetSize = 1024
+// FdSetSize is glibc's FD_SETSIZE, the bound every wrapper shares, and
+// the one home of that number in echo-bench. This package must build
+// without cgo, so it cannot ask the C header; a test holds it to selectc's
+// FdSetSize, which the C header holds.
+const FdSetSize = 1024
 
 // Layout is the watched descriptors of one measurement, the same in every
 // worker: First .. First+N-1, each a dup of one of two pipes, an empty one
@@ -27,8 +29,8 @@ type Layout struct {
 // last watched descriptor is the ready one). It fails rather than dup2 over
 // a descriptor that is already open.
 func NewLayout(first, n int, ready string) (l *Layout, err error) {
-	if n < 1 || first < 3 || first+n > fdSetSize {
-		return nil, fmt.Errorf("descriptors %d..%d outside 3..%d", first, first+n-1, fdSetSize-1)
+	if n < 1 || first < 3 || first+n > FdSetSize {
+		return nil, fmt.Errorf("descriptors %d..%d outside 3..%d", first, first+n-1, FdSetSize-1)
 	}
 	var fds []int
 	for fd := first; fd < first+n; fd++ {

@@ -1,8 +1,8 @@
 // Package callworker is the shared half of the Go workers of echo-bench's
 // call-level benchmark (echo-bench -calls): it opens the watched
 // descriptors, checks a wrapper's answers, times its calls and speaks the
-// line protocol echo-bench drives every worker with (cmd/echo-bench
-// calls_worker.go). A worker program only names its wrappers and calls Main.
+// line protocol echo-bench drives every worker with (cmd/echo-bench/internal/
+// calls/worker.go). A worker program only names its wrappers and calls Main.
 //
 // The Go wrappers live in two programs because one must not link cgo:
 // selectcalls-go (selectc, cgo) and selectcalls-unix (x/sys/unix.Select,
