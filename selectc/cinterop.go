@@ -1,3 +1,5 @@
+//go:build linux
+
 package selectc
 
 /*
@@ -17,7 +19,11 @@ _Static_assert((suseconds_t)-1 < 0 && sizeof(suseconds_t) <= sizeof(int64_t) &&
 */
 import "C"
 
-import "unsafe"
+import (
+	"fmt"
+	"os"
+	"unsafe"
+)
 
 // FdSet is the C library's fd_set and nothing else: these fail to compile
 // unless its size and alignment are fd_set's, which is what CPointer and
@@ -61,8 +67,12 @@ func TimevalFromC(p unsafe.Pointer) Timeval {
 // SelectFdSet would refuse is refused with the same error, wrapping
 // ErrTimeval, and p is left as it was. A Sec beyond what the platform's
 // time_t holds (2^31-1 s, about 68 years, where time_t is 32 bits wide)
-// saturates to the longest struct timeval there is; it never wraps.
+// saturates to the longest struct timeval there is; it never wraps. A nil
+// p is refused with an error wrapping os.ErrInvalid.
 func (tv Timeval) ToC(p unsafe.Pointer) error {
+	if p == nil {
+		return fmt.Errorf("timeval to C: nil struct timeval *: %w", os.ErrInvalid)
+	}
 	c, err := tv.toC()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package selectc
 import (
 	"errors"
 	"math"
+	"os"
 	"testing"
 	"time"
 	"unsafe"
@@ -116,6 +117,9 @@ func TestTimevalToC(t *testing.T) {
 	}
 	*c = unix.Timeval{Sec: 3, Usec: 4}
 	for _, bad := range []Timeval{{-1, 0}, {0, -1}, {0, 1000000}, {math.MaxInt64, math.MaxInt64}} {
+		if err := bad.ToC(nil); !errors.Is(err, os.ErrInvalid) {
+			t.Errorf("ToC(nil): err = %v, want os.ErrInvalid", err)
+		}
 		if err := bad.ToC(unsafe.Pointer(c)); !errors.Is(err, ErrTimeval) {
 			t.Errorf("ToC(%+v): err = %v, want ErrTimeval", bad, err)
 		}

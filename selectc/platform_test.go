@@ -18,7 +18,6 @@ func TestUnsupportedBuildsFailAtCompileTime(t *testing.T) {
 	}{
 		{[]string{"CGO_ENABLED=0"}, []string{"selectc_requires_cgo"}},
 		{[]string{"GOOS=darwin", "CGO_ENABLED=1", "CC=gcc"}, []string{"selectc_supports_only_linux"}},
-		{[]string{"GOOS=windows", "CGO_ENABLED=1", "CC=gcc"}, []string{"selectc_supports_only_linux"}},
 		{[]string{"GOOS=freebsd", "CGO_ENABLED=0"}, []string{"selectc_requires_cgo", "selectc_supports_only_linux"}},
 	} {
 		cmd := exec.Command(goBin, "build", ".")
