@@ -454,6 +454,8 @@ static int serve(struct server *s)
 			struct conn *c = s->conns[fd];
 			if (!c)
 				continue;
+			/* The urgent byte first: on_readable could pass its mark
+			 * and lose it (README, "The servers"). */
 			if (shim_fd_isset(fd, &e) && on_urgent(s, c) < 0)
 				continue;
 			if (shim_fd_isset(fd, &w) && conn_flush(s, c) < 0)

@@ -145,6 +145,13 @@ class EchoServer:
                 self.backoff_until = 0.0
                 self.inputs.append(self.server)
 
+            # Handle "exceptional conditions" (TCP urgent data) first: the
+            # round's read of the same socket could pass the urgent mark
+            # and lose the byte (README, "The servers").
+            for s in exceptional:
+                if s in self.message_queues:
+                    self.urgent(s)
+
             # Handle inputs
             for s in readable:
                 if s is self.wake_r:
@@ -167,11 +174,6 @@ class EchoServer:
             if drop >= RELEASE_DROP or (self.queued == 0 and drop >= RELEASE_IDLE):
                 release_memory()
                 self.peak = self.queued
-
-            # Handle "exceptional conditions" (TCP urgent data)
-            for s in exceptional:
-                if s in self.message_queues and s not in self.closed_now:
-                    self.urgent(s)
 
     def signalled(self):
         """Read the signal numbers the C-level handler wrote to the pipe;

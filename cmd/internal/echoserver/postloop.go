@@ -70,6 +70,11 @@ func (s *PostLoop) Serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Urgent bytes first, as Config.Serve takes them: this round's
+		// read of the same client would pass the mark and lose its byte.
+		for _, fd := range exceptional {
+			s.serve(fd, false, false, true)
+		}
 		accept := false
 		for _, fd := range readable {
 			switch fd {
@@ -86,9 +91,6 @@ func (s *PostLoop) Serve(ctx context.Context) error {
 		}
 		for _, fd := range writable {
 			s.serve(fd, false, true, false)
-		}
-		for _, fd := range exceptional {
-			s.serve(fd, false, false, true)
 		}
 		if accept {
 			s.acceptAll()
