@@ -204,9 +204,7 @@ func measureFlood(t *testing.T, s *server, cfg floodConfig) floodResult {
 	}
 	defer p.stop()
 
-	// Batch by batch, each parked before the next, so the kernel's hard
-	// limit (tcp_mem's third number), where every socket on the machine
-	// starts losing packets, stays far.
+	// Batch by batch, as floodConfig says.
 	base := kernel.now(t)
 	target := uint64(cfg.target * float64(pressure))
 	for batch := min(firstBatch, cfg.maxFlooders); batch > 0 && !f.halted.Load(); {
@@ -225,7 +223,7 @@ func measureFlood(t *testing.T, s *server, cfg floodConfig) floodResult {
 	}
 	res.kernelParked = kernel.now(t)
 	if cfg.pastPressure && res.kernelParked < target {
-		t.Fatalf("%d flooders took the kernel's TCP memory to %.0f MiB, short of the %.0f MiB wanted (%.1f × tcp_mem's pressure threshold)",
+		t.Fatalf("%d flooders took the kernel's TCP memory to %.0f MiB, short of the %.0f MiB wanted (%.2f × tcp_mem's pressure threshold)",
 			len(f.conns), mib(res.kernelParked), mib(target), cfg.target)
 	}
 	s.requireAlive(t)
