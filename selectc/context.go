@@ -61,7 +61,9 @@ func (s *Selector[T]) SelectContext(ctx context.Context, rlist, wlist, xlist []T
 		return nil, nil, nil, err // openWake's: the eventfd's range or its errno
 	}
 	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
-	defer s.release()
+	if s.kind != kindFD { // FD lists are not copied: nothing to release
+		defer s.release()
+	}
 	stop := wk.arm(ctx)
 	err = s.waitContext(ctx, wk, rlist, wlist, xlist, timeout)
 	wk.disarm(stop)

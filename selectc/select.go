@@ -81,7 +81,9 @@ type Selector[T Filer] struct {
 // Select is the package-level Select, reusing s's memory; see there.
 func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
 	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
-	defer s.release()
+	if s.kind != kindFD { // FD lists are not copied: nothing to release
+		defer s.release()
+	}
 	if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
 		return nil, nil, nil, err
 	}

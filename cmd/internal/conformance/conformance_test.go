@@ -33,6 +33,7 @@ var scenarios = []scenario{
 	{name: "accept_enobufs", opt: injectOptions("ENOBUFS"), run: testAcceptError("ENOBUFS")},
 	{name: "accept_einval", opt: injectOptions("EINVAL"), run: testAcceptError("EINVAL")},
 	{name: "memory_returned", run: testMemoryReturned},
+	{name: "flood_latency", run: testFloodLatency},
 	{name: "idle_cpu", run: testIdleCPU},
 	{name: "sigterm", run: testSIGTERM},
 	{name: "sigterm_under_load", opt: oneCPUOptions, run: testSIGTERMUnderLoad},
