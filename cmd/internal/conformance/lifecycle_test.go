@@ -68,8 +68,12 @@ func testSIGTERM(t *testing.T, s *server) {
 }
 
 // sigtermLoadLimit is how soon a server must exit after SIGTERM while
-// every client is sending and receiving at full speed.
-const sigtermLoadLimit = 500 * time.Millisecond
+// every client is sending and receiving at full speed. What it catches is a
+// loop that never looks at the signal while work keeps coming: that one runs
+// until the clients give up, 10 s on. A correct C server held to one busy CPU
+// has taken 633 ms on a machine shared with other builds, so the bound
+// leaves room for the scheduler; how fast a server stops is not measured here.
+const sigtermLoadLimit = 2 * time.Second
 
 // oneCPUOptions runs the server as echo-bench does: pinned to one CPU, and a
 // Go server with GOMAXPROCS=1, so that under load it has no CPU to spare.
