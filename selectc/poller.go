@@ -87,6 +87,7 @@ type Poller struct {
 	c    *C.selectpoller
 	h    C.uintptr_t // c, for Wait
 	wake *waker
+	fast fastPoll // Wait's fast path, when descriptors are ready already
 
 	// mu is read-locked by every method for the length of its C call (see
 	// acquire), and write-locked by Close, which frees c and sets it to
@@ -117,6 +118,7 @@ func NewPoller() (*Poller, error) {
 		return nil, allocError(int32(rc))
 	}
 	p := &Poller{c: c, h: C.uintptr_t(uintptr(unsafe.Pointer(c))), wake: wk}
+	p.fast.init(c)
 	p.cleanup = runtime.AddCleanup(p, func(r pollerC) {
 		C.selectpoller_free(r.c)
 		r.wake.close()
@@ -188,6 +190,10 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 	}
 	if !p.acquire() { // no defer below: this is the hot path, and nothing there panics
 		return 0, p.closedErr()
+	}
+	if n, ok := p.fast.wait(events, timeout); ok { // ready already: no cgo call
+		p.mu.RUnlock()
+		return n, nil
 	}
 	// One call, whatever happens: the C side retries EINTR itself.
 	rc := C.selectc_poller_wait(p.h, (*C.struct_selectpoller_event)(unsafe.Pointer(&events[0])),
