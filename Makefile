@@ -46,7 +46,7 @@ go-progs:
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS) -pthread csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectcalls-c: csrc/selectcalls.c
 	@mkdir -p $(BIN)
@@ -54,7 +54,7 @@ $(BIN)/selectcalls-c: csrc/selectcalls.c
 
 $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectshim-test: csrc/selectshim_test.c csrc/check.h $(SHIM)
 	@mkdir -p $(BIN)

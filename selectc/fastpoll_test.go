@@ -107,7 +107,7 @@ func (b *diffBench) run(prog []byte) {
 		i := int(arg) % len(b.near)
 		ev := Events(arg/8)%7 + 1 // a non-empty subset of Read|Write|Except
 		fd := b.near[i]
-		switch op % 13 {
+		switch op % 14 {
 		case 0:
 			b.same(s, fmt.Sprintf("register %d %v", fd, ev), b.c.Register(fd, ev), b.f.Register(fd, ev))
 		case 1:
@@ -127,7 +127,7 @@ func (b *diffBench) run(prog []byte) {
 		case 7, 8: // a poll, or a wait with a timeout, with room for 1 to 4
 			room := int(arg)/8%4 + 1
 			timeout := time.Duration(0)
-			if op%13 == 8 {
+			if op%14 == 8 {
 				timeout = time.Millisecond
 			}
 			nc, ec := b.c.Wait(evs[0][:room], timeout)
@@ -161,10 +161,43 @@ func (b *diffBench) run(prog []byte) {
 			b.same(s, "wake", b.c.Wake(), b.f.Wake())
 		case 12:
 			b.stale(s, i, ev, int(arg)/64%3)
+		case 13:
+			b.selectBoth(s, arg)
 		}
 	}
 	if !slices.Equal(b.c.registered(), b.f.registered()) {
 		b.t.Fatalf("registered: C path %v, fast path %v", b.c.registered(), b.f.registered())
+	}
+}
+
+// selectBoth runs one Selector.Select poll on both paths, on lists drawn
+// from the slots by arg (duplicates and closed ends included), and
+// compares what they return.
+func (b *diffBench) selectBoth(step int, arg byte) {
+	var lists [3][]FD
+	for k := range lists {
+		for j, fd := range b.near {
+			if (int(arg)+j*(k+3))%(k+2) == 0 {
+				lists[k] = append(lists[k], FD(fd))
+			}
+		}
+		if arg&(1<<k) != 0 && len(lists[k]) > 0 {
+			lists[k] = append(lists[k], lists[k][0]) // a duplicate is returned twice
+		}
+	}
+	var got [2][3][]FD
+	var errs [2]error
+	for i, mode := range []fastMode{fastNever, fastFirst} {
+		var sel Selector[FD]
+		sel.b.fast.mode = mode
+		r, w, x, err := sel.Select(lists[0], lists[1], lists[2], 0)
+		got[i], errs[i] = [3][]FD{slices.Clone(r), slices.Clone(w), slices.Clone(x)}, err
+	}
+	b.same(step, fmt.Sprintf("select %v", lists), errs[0], errs[1])
+	for k := range 3 {
+		if !slices.Equal(got[0][k], got[1][k]) {
+			b.t.Fatalf("step %d: select %v: list %d: C path %v, fast path %v", step, lists, k, got[0][k], got[1][k])
+		}
 	}
 }
 
@@ -223,7 +256,7 @@ func randomProgram(r *rand.Rand, steps int) []byte {
 		prog = append(prog, 0, byte(i+8*r.IntN(8)))
 	}
 	for range steps {
-		prog = append(prog, byte(r.IntN(13)), byte(r.IntN(256)))
+		prog = append(prog, byte(r.IntN(14)), byte(r.IntN(256)))
 	}
 	return prog
 }
@@ -291,5 +324,34 @@ func TestFastPathBackoff(t *testing.T) {
 	}
 	if got := p.fast.backoff.Load(); got != 0 {
 		t.Fatalf("after a hit: backoff %d, want 0", got)
+	}
+}
+
+// A batch's fast path: a poll always; a wait with a timeout not on a fresh
+// batch (a one-off Select pays no poll before it sleeps), then first, until
+// a miss makes the next waits skip it.
+func TestFastBatchBackoff(t *testing.T) {
+	r, w := pipe(t)
+	var b batch
+	b.resize(1)
+	b.fds[0], b.ev[0] = _Ctype_int(r.Fd()), _Ctype_uint8_t(Read)
+	if b.pollFast(time.Millisecond) {
+		t.Fatal("a fresh batch's wait with a timeout went the fast way")
+	}
+	if !b.pollFast(0) || b.ev[0] != 0 {
+		t.Fatalf("a poll with nothing ready: not answered, or ev %d", b.ev[0])
+	}
+	b.ev[0] = _Ctype_uint8_t(Read)
+	if b.pollFast(time.Millisecond) || b.fast.skip != 1 {
+		t.Fatalf("a miss: skip %d, want 1", b.fast.skip)
+	}
+	if b.pollFast(time.Millisecond) || b.fast.skip != 0 {
+		t.Fatal("backing off, the fast path was tried")
+	}
+	if _, err := w.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.pollFast(time.Millisecond) || b.ev[0] != _Ctype_uint8_t(Read) || b.fast.backoff != 0 {
+		t.Fatalf("ready: ev %d, backoff %d", b.ev[0], b.fast.backoff)
 	}
 }
