@@ -10,7 +10,7 @@ import "C"
 import (
 	"time"
 
-	"github.com/selectc/selectc/selectc/internal/rawselect"
+	"github.com/selectc/selectc/internal/rawselect"
 )
 
 // The fast path of Select and Selector (batch.wait): the fd_sets are built
@@ -49,13 +49,14 @@ func (b *batch) pollFast(timeout time.Duration) bool {
 			return false
 		}
 	}
-	if b.poll(true) {
-		f.backoff = 0
-		return true
+	ok := b.poll(true)
+	if ok {
+		f.backoff /= 2
+	} else {
+		f.backoff = min(2*f.backoff+1, maxBackoff)
 	}
-	f.backoff = min(2*f.backoff+1, maxBackoff)
 	f.skip = f.backoff
-	return false
+	return ok
 }
 
 // poll is shim_select_batch with a zero timeout, in Go: it answers, and

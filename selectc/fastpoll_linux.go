@@ -16,7 +16,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/selectc/selectc/selectc/internal/rawselect"
+	"github.com/selectc/selectc/internal/rawselect"
 )
 
 // The Poller's fast path: when descriptors are ready already, Wait answers
@@ -73,8 +73,10 @@ type fastPoll struct {
 	mode   fastMode
 
 	// After a miss (nothing ready), the next skip waits with a timeout go
-	// straight to C; each miss in a row doubles the skip, up to maxBackoff,
-	// and a hit clears it. Waits may run concurrently: the counters are
+	// straight to C; each miss doubles the skip, up to maxBackoff, and a
+	// hit halves it: a wait that now and then finds something ready, as in
+	// a ping-pong on a busy machine, does not undo the backoff, and a
+	// server that turns busy is back on the fast path within 2*maxBackoff. Waits may run concurrently: the counters are
 	// only advice, so plain atomic loads and stores do.
 	skip, backoff atomic.Uint32
 }
@@ -104,13 +106,12 @@ func (f *fastPoll) wait(events []PollEvent, timeout time.Duration) (n int, ok bo
 		}
 	}
 	n, ok = f.poll(events, true)
-	if ok {
-		f.backoff.Store(0)
-	} else {
-		b := min(2*f.backoff.Load()+1, maxBackoff)
-		f.backoff.Store(b)
-		f.skip.Store(b)
+	b := f.backoff.Load() / 2
+	if !ok {
+		b = min(2*f.backoff.Load()+1, maxBackoff)
 	}
+	f.backoff.Store(b)
+	f.skip.Store(b)
 	return n, ok
 }
 

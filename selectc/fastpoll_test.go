@@ -287,7 +287,8 @@ func FuzzFastPathMatchesCPath(f *testing.F) {
 
 // The fast path answers a Wait that finds descriptors ready, and backs off
 // after waits that find none: those go to C, which may sleep, and a miss
-// doubles the waits that skip the fast path, up to maxBackoff.
+// doubles the waits that skip the fast path, up to maxBackoff; a hit
+// halves it.
 func TestFastPathBackoff(t *testing.T) {
 	p := newPoller(t)
 	r, w := pipe(t)
@@ -322,8 +323,8 @@ func TestFastPathBackoff(t *testing.T) {
 	if n, ok := p.fast.wait(ev, time.Millisecond); !ok || n != 1 || ev[0].Fd != int(r.Fd()) {
 		t.Fatalf("ready: fast path answered (%d, %v) %v", n, ok, ev[:n])
 	}
-	if got := p.fast.backoff.Load(); got != 0 {
-		t.Fatalf("after a hit: backoff %d, want 0", got)
+	if b, s := p.fast.backoff.Load(), p.fast.skip.Load(); b != maxBackoff/2 || s != b {
+		t.Fatalf("after a hit: backoff %d and skip %d, want %d", b, s, maxBackoff/2)
 	}
 }
 
@@ -351,7 +352,7 @@ func TestFastBatchBackoff(t *testing.T) {
 	if _, err := w.Write([]byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	if !b.pollFast(time.Millisecond) || b.ev[0] != _Ctype_uint8_t(Read) || b.fast.backoff != 0 {
+	if !b.pollFast(time.Millisecond) || b.ev[0] != _Ctype_uint8_t(Read) || b.fast.backoff != 0 { // 1, halved
 		t.Fatalf("ready: ev %d, backoff %d", b.ev[0], b.fast.backoff)
 	}
 }

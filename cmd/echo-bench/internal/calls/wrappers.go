@@ -47,6 +47,8 @@ var Wrappers = []Wrapper{
 		What: "fds registered once; Wait copies the C-side sets, selects and writes back the ready fds, one cgo call"},
 	{Name: "unix", Label: "x/sys/unix.Select", Program: "selectcalls-unix", API: "unix", Cgo: "0",
 		What: "the C prototype's loop in pure Go: FdSet methods in Go, one raw system call; binary built with CGO_ENABLED=0"},
+	{Name: "raw", Label: "Go raw syscall, Go-held sets", Program: "selectcalls-unix", API: "raw", Cgo: "0",
+		What: "the same loop with the select made as a raw system call (internal/rawselect), without the scheduler's handshake: the floor of a Go program, and what selectc's fast paths do"},
 	{Name: "py", Label: "Python select.select", Program: "cmd/echo-py/select_calls.py", Python: true, API: "select",
 		What: "select.select(fds, [], [], 0): the list turned into fd_sets and the ready ones back into a new list"},
 	{Name: "py-selectors", Label: "Python SelectSelector", Program: "cmd/echo-py/select_calls.py", Python: true, API: "selectors",
