@@ -61,7 +61,8 @@ var errNoRoom = errors.New("wait: no room in events (len 0) for a ready descript
 // descriptor's interest, so registering costs one small cgo call, once,
 // not a list rebuilt on every wait; each Wait copies the masters, selects,
 // and writes every ready descriptor into the caller's slice, all in one
-// cgo call. Compare Selector (lists rebuilt from Go on every call) and
+// call: from Go when descriptors are ready already (the package doc, "The
+// answer that is there already"), else one cgo call. Compare Selector (lists rebuilt from Go on every call) and
 // Loop (a C-to-Go callback per event).
 //
 // Descriptors must lie in [0, FdSetSize), as for every select(2); a Poller
@@ -171,7 +172,7 @@ func (p *Poller) Unregister(fd int) error {
 // Wait waits until a registered descriptor is ready, Wake is called, or the
 // timeout passes (0 polls; negative, such as Forever, blocks), and writes
 // the ready descriptors to events, in descriptor order, returning how many:
-// one cgo call, and no allocation. It returns 0 and no error after a
+// at most one cgo call, and no allocation. It returns 0 and no error after a
 // timeout or a Wake (or, rarely, a context's late wake left over from an
 // earlier WaitContext): Wait may return early with nothing ready.
 //
