@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The misuse matrix: every exported method of every exported type, called
@@ -142,6 +143,8 @@ func (a misuseArgs) value(t *testing.T, m reflect.Method, typ reflect.Type) refl
 		v = Forever
 	case reflect.TypeFor[[]FD]():
 		v = []FD{FD(a.fd)}
+	case reflect.TypeFor[unsafe.Pointer](): // Timeval.ToC's C struct timeval
+		v = unsafe.Pointer(new([4]uint64)) // room for one on every platform
 	default:
 		t.Fatalf("%s takes a %s: add a sample value for it to misuseArgs.value", m.Name, typ)
 	}
