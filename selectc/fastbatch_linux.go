@@ -80,7 +80,7 @@ func (b *batch) poll(wait bool) bool {
 		}
 		nfds = max(nfds, int(fd)+1)
 	}
-	ready, errno := rawselect.Poll(nfds, &s[0], &s[1], &s[2])
+	ready, errno := rawselect.Poll(nfds, &s[0][0], &s[1][0], &s[2][0])
 	if errno != 0 || (ready == 0 && wait) {
 		return false
 	}

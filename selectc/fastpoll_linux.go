@@ -79,6 +79,8 @@ type fastPoll struct {
 	// server that turns busy is back on the fast path within 2*maxBackoff. Waits may run concurrently: the counters are
 	// only advice, so plain atomic loads and stores do.
 	skip, backoff atomic.Uint32
+
+	wide atomic.Bool // the registry's sets span more than one word (see poll)
 }
 
 // init points f at the C poller p.
@@ -131,27 +133,45 @@ func (f *fastPoll) release() { atomic.StoreInt32(f.lock, 0) }
 // keeps the wake descriptor in the read set, as a wait with a timeout
 // does: a Wake then ends it (n = 0, ok). Without it (a poll), nothing
 // ready is an answer; with it, it is not (the wait must sleep in C).
+//
+// The kernel reads and writes only the words of each set up to nfds, so
+// the scratch sets are as long as the copy: one word each while every
+// descriptor sits below a word's width (most servers' first 64), which
+// spares zeroing and copying 3 × 128 bytes per call. wide says which to
+// use, from the last call; a registry that outgrew it sends this call to
+// C and the next one wide.
 func (f *fastPoll) poll(events []PollEvent, withWake bool) (n int, ok bool) {
+	if !f.wide.Load() {
+		var s [3][1]uint
+		return f.pollWords(s[0][:], s[1][:], s[2][:], events, withWake)
+	}
 	var s [3]rawselect.Set
+	return f.pollWords(s[0][:], s[1][:], s[2][:], events, withWake)
+}
+
+// pollWords is poll on scratch sets r, w and x, of equal length.
+func (f *fastPoll) pollWords(r, w, x []uint, events []PollEvent, withWake bool) (n int, ok bool) {
 	reg := f.reg
 	f.acquire()
-	if reg.closed != 0 {
+	nw := int(reg.maxfd)/rawselect.WordBits + 1 // selectregistry_copy's words
+	if reg.closed != 0 || nw > len(r) {
 		f.release()
+		f.wide.Store(nw > 1)
 		return 0, false
 	}
-	nw := int(reg.maxfd)/rawselect.WordBits + 1 // selectregistry_copy's words
 	master := (*[3]rawselect.Set)(unsafe.Pointer(&reg.master))
-	copy(s[0][:nw], master[0][:nw])
-	copy(s[1][:nw], master[1][:nw])
-	copy(s[2][:nw], master[2][:nw])
+	r, w, x = r[:nw], w[:nw], x[:nw]
+	for k := range r {
+		r[k], w[k], x[k] = master[0][k], master[1][k], master[2][k]
+	}
 	nfds, epoch := int(reg.maxfd)+1, uint64(reg.epoch)
 	wakeWord, wakeBit := int(reg.wake_word), uint(reg.wake_bit)
 	f.release()
 	if !withWake {
-		s[0][wakeWord] &^= wakeBit
+		r[wakeWord] &^= wakeBit
 	}
 
-	ready, errno := rawselect.Poll(nfds, &s[0], &s[1], &s[2])
+	ready, errno := rawselect.Poll(nfds, &r[0], &w[0], &x[0])
 	if testHookFastPolled != nil {
 		testHookFastPolled()
 	}
@@ -167,21 +187,21 @@ func (f *fastPoll) poll(events []PollEvent, withWake bool) (n int, ok bool) {
 		f.release()
 		return 0, false
 	}
-	if s[0][wakeWord]&wakeBit != 0 { // the wake's readiness is not the caller's
+	if r[wakeWord]&wakeBit != 0 { // the wake's readiness is not the caller's
 		drainWake(int(reg.wakefd))
-		s[0][wakeWord] &^= wakeBit
+		r[wakeWord] &^= wakeBit
 	}
 	start := int(*f.nextFd)
 	*f.nextFd = 0
 	full := false
 	if start == 0 || start >= nw*rawselect.WordBits {
-		n, _ = f.scan(&s, 0, nw, ^uint(0), ^uint(0), epoch, events, 0)
+		n, _ = f.scan(r, w, x, 0, nw, ^uint(0), ^uint(0), epoch, events, 0)
 	} else { // resume where the last scan ran out of room, and wrap round
 		ks := start / rawselect.WordBits
 		from := ^(uint(1)<<(uint(start)%rawselect.WordBits) - 1)
-		n, full = f.scan(&s, ks, nw, from, ^uint(0), epoch, events, 0)
+		n, full = f.scan(r, w, x, ks, nw, from, ^uint(0), epoch, events, 0)
 		if !full {
-			n, _ = f.scan(&s, 0, ks+1, ^uint(0), ^from, epoch, events, n)
+			n, _ = f.scan(r, w, x, 0, ks+1, ^uint(0), ^from, epoch, events, n)
 		}
 	}
 	f.release()
@@ -189,16 +209,16 @@ func (f *fastPoll) poll(events []PollEvent, withWake bool) (n int, ok bool) {
 }
 
 // scan is selectpoller.c's scan: it writes to events, from index n on, the
-// ready descriptors in words [klo, khi) of s that are still registered, no
-// newer than the copy (epoch), for the events they still want, the first
-// word masked with first and the last with last. When events is full and
-// one more is ready, it records that one in next_fd and reports full.
-// Under the lock.
-func (f *fastPoll) scan(s *[3]rawselect.Set, klo, khi int, first, last uint, epoch uint64,
+// ready descriptors in words [klo, khi) of r, w and x that are still
+// registered, no newer than the copy (epoch), for the events they still
+// want, the first word masked with first and the last with last. When
+// events is full and one more is ready, it records that one in next_fd and
+// reports full. Under the lock.
+func (f *fastPoll) scan(r, w, x []uint, klo, khi int, first, last uint, epoch uint64,
 	events []PollEvent, n int) (int, bool) {
 	reg := f.reg
 	for k := klo; k < khi; k++ {
-		rk, wk, xk := s[0][k], s[1][k], s[2][k]
+		rk, wk, xk := r[k], w[k], x[k]
 		any := rk | wk | xk
 		if k == klo {
 			any &= first

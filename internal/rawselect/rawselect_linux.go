@@ -38,9 +38,12 @@ func (s *Set) Add(fd int) { s[fd/WordBits] |= 1 << (uint(fd) % WordBits) }
 // Has reports whether fd, which must lie in [0, Size), is in s.
 func (s *Set) Has(fd int) bool { return s[fd/WordBits]&(1<<(uint(fd)%WordBits)) != 0 }
 
-// Poll asks the kernel which descriptors below nfds in r, w and x (nil
-// for none) are ready, without waiting, and leaves only those in the
-// sets: select(2) with a zero timeout. It returns how many bits are left
+// Poll asks the kernel which descriptors below nfds in the sets whose
+// first words are r, w and x (nil for none) are ready, without waiting,
+// and leaves only those in the sets: select(2) with a zero timeout. The
+// kernel reads and writes the first (nfds+WordBits-1)/WordBits words of
+// each, so a set may be that short: &set[0] of a Set, or of a shorter
+// array of words. It returns how many bits are left
 // set, or the errno of the call (then the sets say nothing), EINTR
 // included: the caller decides what a failure means.
 //
@@ -49,7 +52,7 @@ func (s *Set) Has(fd int) bool { return s[fd/WordBits]&(1<<(uint(fd)%WordBits)) 
 // zero timeout is 16 zero bytes, a timespec of 32-bit or 64-bit time alike
 // (armhf's pselect6 reads the 32-bit one), with room for the kernel to
 // write back the time left; no signal mask is passed.
-func Poll(nfds int, r, w, x *Set) (int, syscall.Errno) {
+func Poll(nfds int, r, w, x *uint) (int, syscall.Errno) {
 	var zero [2]uint64
 	n, _, errno := syscall.RawSyscall6(syscall.SYS_PSELECT6, uintptr(nfds),
 		uintptr(unsafe.Pointer(r)), uintptr(unsafe.Pointer(w)), uintptr(unsafe.Pointer(x)),

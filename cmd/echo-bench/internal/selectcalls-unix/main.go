@@ -106,7 +106,7 @@ func (c *rawCall) selectOnce() (int, error) {
 		for _, fd := range c.fds {
 			c.set.Add(fd)
 		}
-		n, errno := rawselect.Poll(c.nfds, &c.set, nil, nil)
+		n, errno := rawselect.Poll(c.nfds, &c.set[0], nil, nil)
 		switch {
 		case errno == unix.EINTR:
 			continue
