@@ -94,7 +94,7 @@ test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsa
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./$(BIN)/selectloop-test-tsan
 	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectpoller-test
 	CGO_CFLAGS="$(CFLAGS_ASAN)" CGO_LDFLAGS="-fsanitize=address,undefined" \
-		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop)' ./selectc
+		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop|TestFast)' ./selectc
 
 # The platform matrix: selectc's Go tests and the C harnesses, cross-built
 # for amd64 (glibc and musl), arm64, armhf and s390x and run (under
