@@ -46,7 +46,7 @@ var Wrappers = []Wrapper{
 	{Name: "poller", Label: "selectc.Poller", Program: "selectcalls-go", API: "poller", Cgo: "1",
 		What: "fds registered once; Wait copies the C-side sets, selects and writes back the ready fds, one cgo call"},
 	{Name: "unix", Label: "x/sys/unix.Select", Program: "selectcalls-unix", API: "unix", Cgo: "0",
-		What: "the C prototype's loop in pure Go: FdSet methods in Go, one raw system call; binary built with CGO_ENABLED=0"},
+		What: "the C prototype's loop in pure Go: FdSet methods in Go, one system call made with the scheduler's handshake (syscall.Syscall6); binary built with CGO_ENABLED=0"},
 	{Name: "raw", Label: "Go raw syscall, Go-held sets", Program: "selectcalls-unix", API: "raw", Cgo: "0",
 		What: "the same loop with the select made as a raw system call (internal/rawselect), without the scheduler's handshake: the floor of a Go program, and what selectc's fast paths do"},
 	{Name: "py", Label: "Python select.select", Program: "cmd/echo-py/select_calls.py", Python: true, API: "select",

@@ -28,121 +28,86 @@ func main() {
 	callworker.Main(map[string]callworker.Wrapper{"unix": bindUnix, "raw": bindRaw})
 }
 
-// unixCall is the C prototype's loop on x/sys/unix: the macros are Go
-// methods (inlined bit operations), select is one raw system call.
-type unixCall struct {
-	fds  []int
-	nfds int
-	set  unix.FdSet
+// goSetCall is the C prototype's loop on a set held in Go: poll builds the
+// set and selects once, isSet reads the answer.
+type goSetCall struct {
+	fds   []int
+	poll  func() (int, error)
+	isSet func(fd int) bool
+	what  string // the select, for errors
 }
 
-func bindUnix(l *callworker.Layout) (callworker.Bound, error) {
-	return &unixCall{fds: l.Fds, nfds: l.Nfds()}, nil
-}
-
-func (c *unixCall) selectOnce() (int, error) {
+// selectOnce polls, again after EINTR: the calls below leave it to their
+// caller, as C does.
+func (c *goSetCall) selectOnce() (int, error) {
 	for {
-		c.set.Zero()
-		for _, fd := range c.fds {
-			c.set.Set(fd) // the layout keeps fds below FD_SETSIZE; Set panics above it
+		n, err := c.poll()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+func (c *goSetCall) Call() (int, error) {
+	n, err := c.selectOnce()
+	if err != nil {
+		return 0, os.NewSyscallError(c.what, err)
+	}
+	ready := 0
+	for _, fd := range c.fds {
+		if c.isSet(fd) {
+			ready++
+		}
+	}
+	if ready != n {
+		return 0, fmt.Errorf("%s returned %d, the set holds %d", c.what, n, ready)
+	}
+	return ready, nil
+}
+
+func (c *goSetCall) ReadyList() ([]int, error) {
+	if _, err := c.selectOnce(); err != nil {
+		return nil, os.NewSyscallError(c.what, err)
+	}
+	var out []int
+	for _, fd := range c.fds {
+		if c.isSet(fd) {
+			out = append(out, fd)
+		}
+	}
+	return out, nil
+}
+
+// bindUnix: the macros are x/sys/unix's FdSet methods (inlined bit
+// operations), select is unix.Select, a system call made with the
+// scheduler's handshake (syscall.Syscall6).
+func bindUnix(l *callworker.Layout) (callworker.Bound, error) {
+	var set unix.FdSet
+	nfds := l.Nfds()
+	return &goSetCall{fds: l.Fds, what: "select", isSet: set.IsSet, poll: func() (int, error) {
+		set.Zero()
+		for _, fd := range l.Fds {
+			set.Set(fd) // the layout keeps fds below FD_SETSIZE; Set panics above it
 		}
 		tv := unix.Timeval{} // select rewrites it: a fresh zero each call
-		n, err := unix.Select(c.nfds, &c.set, nil, nil, &tv)
-		switch {
-		case err == unix.EINTR: // x/sys leaves EINTR to its caller, as C does
-			continue
-		case err != nil:
-			return 0, os.NewSyscallError("select", err)
-		}
-		return n, nil
-	}
+		return unix.Select(nfds, &set, nil, nil, &tv)
+	}}, nil
 }
 
-func (c *unixCall) Call() (int, error) {
-	n, err := c.selectOnce()
-	if err != nil {
-		return 0, err
-	}
-	ready := 0
-	for _, fd := range c.fds {
-		if c.set.IsSet(fd) {
-			ready++
-		}
-	}
-	if ready != n {
-		return 0, fmt.Errorf("unix.Select returned %d, IsSet found %d", n, ready)
-	}
-	return ready, nil
-}
-
-func (c *unixCall) ReadyList() ([]int, error) {
-	if _, err := c.selectOnce(); err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, fd := range c.fds {
-		if c.set.IsSet(fd) {
-			out = append(out, fd)
-		}
-	}
-	return out, nil
-}
-
-// rawCall is unixCall with the select made as a raw system call, which
-// x/sys/unix.Select is not (it makes the handshake of syscall.Syscall).
-type rawCall struct {
-	fds  []int
-	nfds int
-	set  rawselect.Set
-}
-
+// bindRaw: the same loop on a rawselect.Set, the select made as a raw
+// system call, without the handshake (internal/rawselect).
 func bindRaw(l *callworker.Layout) (callworker.Bound, error) {
-	return &rawCall{fds: l.Fds, nfds: l.Nfds()}, nil
-}
-
-func (c *rawCall) selectOnce() (int, error) {
-	for {
-		c.set = rawselect.Set{}
-		for _, fd := range c.fds {
-			c.set.Add(fd)
+	var set rawselect.Set
+	nfds := l.Nfds()
+	return &goSetCall{fds: l.Fds, what: "pselect6", isSet: set.Has, poll: func() (int, error) {
+		set = rawselect.Set{}
+		for _, fd := range l.Fds {
+			set.Add(fd)
 		}
-		n, errno := rawselect.Poll(c.nfds, &c.set[0], nil, nil)
-		switch {
-		case errno == unix.EINTR:
-			continue
-		case errno != 0:
-			return 0, os.NewSyscallError("pselect6", errno)
+		n, errno := rawselect.Poll(nfds, &set[0], nil, nil)
+		if errno != 0 {
+			return 0, errno
 		}
 		return n, nil
-	}
-}
-
-func (c *rawCall) Call() (int, error) {
-	n, err := c.selectOnce()
-	if err != nil {
-		return 0, err
-	}
-	ready := 0
-	for _, fd := range c.fds {
-		if c.set.Has(fd) {
-			ready++
-		}
-	}
-	if ready != n {
-		return 0, fmt.Errorf("rawselect.Poll returned %d, Has found %d", n, ready)
-	}
-	return ready, nil
-}
-
-func (c *rawCall) ReadyList() ([]int, error) {
-	if _, err := c.selectOnce(); err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, fd := range c.fds {
-		if c.set.Has(fd) {
-			out = append(out, fd)
-		}
-	}
-	return out, nil
+	}}, nil
 }
