@@ -74,9 +74,10 @@ type fastPoll struct {
 
 	// After a miss (nothing ready), the next skip waits with a timeout go
 	// straight to C; each miss doubles the skip, up to maxBackoff, and a
-	// hit halves it: a wait that now and then finds something ready, as in
-	// a ping-pong on a busy machine, does not undo the backoff, and a
-	// server that turns busy is back on the fast path within 2*maxBackoff. Waits may run concurrently: the counters are
+	// hit halves it: a wait that now and then finds something ready, as
+	// in a ping-pong on a busy machine, does not undo the backoff, and a
+	// server that turns busy is back on the fast path within
+	// 2*maxBackoff waits. Waits may run concurrently: the counters are
 	// only advice, so plain atomic loads and stores do.
 	skip, backoff atomic.Uint32
 
