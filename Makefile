@@ -46,7 +46,7 @@ go-progs:
 
 $(BIN)/echo-server-c: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS) -pthread csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectcalls-c: csrc/selectcalls.c
 	@mkdir -p $(BIN)
@@ -54,7 +54,7 @@ $(BIN)/selectcalls-c: csrc/selectcalls.c
 
 $(BIN)/echo-server-c-asan: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(BIN)
-	$(CC_C) $(CFLAGS_ASAN) csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
+	$(CC_C) $(CFLAGS_ASAN) -pthread csrc/echo_server.c $(LIBDIR)/selectshim.c -o $@
 
 $(BIN)/selectshim-test: csrc/selectshim_test.c csrc/check.h $(SHIM)
 	@mkdir -p $(BIN)
@@ -94,7 +94,7 @@ test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsa
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" ./$(BIN)/selectloop-test-tsan
 	ASAN_OPTIONS=detect_leaks=1 ./$(BIN)/selectpoller-test
 	CGO_CFLAGS="$(CFLAGS_ASAN)" CGO_LDFLAGS="-fsanitize=address,undefined" \
-		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop)' ./selectc
+		$(GO) test -asan -count=1 -run '^(TestMisuse|TestSelectMutatedList|TestPoller|TestLoop|TestFast)' ./selectc
 
 # The platform matrix: selectc's Go tests and the C harnesses, cross-built
 # for amd64 (glibc and musl), arm64, armhf and s390x and run (under

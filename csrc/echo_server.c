@@ -21,6 +21,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -362,8 +363,9 @@ static void on_listener(struct server *s)
 	}
 }
 
-/* parse_flags takes Go flag syntax: -addr X, -addr=X, --addr X, -v. */
-static void parse_flags(int argc, char **argv, const char **addr, bool *verbose)
+/* parse_flags takes Go flag syntax: -addr X, -addr=X, --addr X, -v,
+ * -idle-thread. */
+static void parse_flags(int argc, char **argv, const char **addr, bool *verbose, bool *idle_thread)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i] + (strncmp(argv[i], "--", 2) == 0);
@@ -373,8 +375,10 @@ static void parse_flags(int argc, char **argv, const char **addr, bool *verbose)
 			*addr = a + 6;
 		else if (strcmp(a, "-v") == 0 || strcmp(a, "-v=true") == 0)
 			*verbose = true;
+		else if (strcmp(a, "-idle-thread") == 0 || strcmp(a, "-idle-thread=true") == 0)
+			*idle_thread = true;
 		else {
-			fprintf(stderr, "usage: echo-server-c [-addr HOST:PORT (default localhost:8090)] [-v]\n");
+			fprintf(stderr, "usage: echo-server-c [-addr HOST:PORT (default localhost:8090)] [-v] [-idle-thread]\n");
 			exit(strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0 ? 0 : 2);
 		}
 	}
@@ -484,12 +488,43 @@ static void shut_down(struct server *s)
 	close(sig_w);
 }
 
+static void *sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* start_idle_thread starts a second thread that only sleeps, with every
+ * signal blocked, so the main thread still takes them all: the server is
+ * then a process of two threads sharing one descriptor table, as every Go
+ * program is, and pays what the kernel's select charges such a process
+ * (README, "The floor"). Returns -1 on failure, logged. */
+static int start_idle_thread(void)
+{
+	sigset_t all, old;
+	pthread_t t;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(&t, NULL, sleep_forever, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		fprintf(stderr, "echo-server-c: pthread_create: %s\n", strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct server srv;  /* static: conns[] and rbuf are too big for the stack */
 	const char *addr = "localhost:8090";
+	bool idle_thread = false;
 
-	parse_flags(argc, argv, &addr, &srv.verbose);
+	parse_flags(argc, argv, &addr, &srv.verbose, &idle_thread);
+	if (idle_thread && start_idle_thread() < 0)
+		return 1;
 	if (setup(&srv, addr) < 0 || serve(&srv) < 0)
 		return 1;
 	shut_down(&srv);

@@ -19,8 +19,9 @@ import (
 // batch is one select(2) in one cgo call: entry i asks for the events ev[i]
 // on fds[i]. The slices are reused from call to call by their owner.
 type batch struct {
-	fds []C.int
-	ev  []C.uint8_t
+	fds  []C.int
+	ev   []C.uint8_t
+	fast fastBatch // wait's fast path, when descriptors are ready already
 }
 
 // testHookEINTR, when set, is told how many selects a signal interrupted
@@ -42,6 +43,9 @@ func (b *batch) resize(n int) {
 // deadline: shim_select_retry (selectshim.h) is that rule's one home. On
 // return b.ev holds the ready events of each entry.
 func (b *batch) wait(timeout time.Duration) error {
+	if b.pollFast(timeout) { // ready already: no cgo call
+		return nil
+	}
 	var fdp *C.int
 	var evp *C.uint8_t
 	if len(b.fds) > 0 {

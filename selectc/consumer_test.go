@@ -129,8 +129,9 @@ func TestConsumerModuleBuilds(t *testing.T) {
 }
 
 // writeProxyModule puts version of the module at root into a GOPROXY
-// folder: its go.mod, and a zip of go.mod and selectc/, all a consumer
-// of package selectc needs.
+// folder: its go.mod, and a zip of go.mod, selectc/ and internal/ (the
+// pure-Go package selectc imports), all a consumer of package selectc
+// needs.
 func writeProxyModule(t *testing.T, proxy, root, version string) {
 	t.Helper()
 	dir := filepath.Join(proxy, "github.com/selectc/selectc/@v")
@@ -173,18 +174,20 @@ func writeProxyModule(t *testing.T, proxy, root, version string) {
 	if err := add("go.mod"); err != nil {
 		t.Fatal(err)
 	}
-	err = filepath.WalkDir(filepath.Join(root, "selectc"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(root, path)
+	for _, folder := range []string{"selectc", "internal"} {
+		err = filepath.WalkDir(filepath.Join(root, folder), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			return add(rel)
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		return add(rel)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 //     returning the ready ones. [Selector] is the same with its memory kept
 //     from call to call.
 //   - In a server loop: [Poller]. Register each descriptor once; every
-//     [Poller.Wait] returns all the ready ones in one cgo call.
+//     [Poller.Wait] returns all the ready ones in one call.
 //   - To end a wait from another goroutine: [SelectContext], or
 //     [Poller.WaitContext] and [Poller.Wake].
 //   - When a C library hands you fd_sets (libcurl's curl_multi_fdset):
@@ -24,11 +24,27 @@
 // here checks the range first and returns an error naming the fd instead;
 // [FdError] says how every error selectc returns is shaped.
 //
-// Every wait crosses into C once, however many descriptors it watches:
-// Select builds the three fd_sets, selects and reads them back in a single
-// C call; a Poller's Wait copies the sets it keeps in C, selects and writes
-// every ready descriptor into the caller's slice in one. [Loop] is one cgo
-// call for its whole life, with a C-to-Go callback per ready descriptor.
+// Every wait crosses into C at most once, however many descriptors it
+// watches: Select builds the three fd_sets, selects and reads them back in a
+// single C call; a Poller's Wait copies the sets it keeps in C, selects and
+// writes every ready descriptor into the caller's slice in one. [Loop] is
+// one cgo call for its whole life, with a C-to-Go callback per ready
+// descriptor.
+//
+// # The answer that is there already
+//
+// A cgo call, like a system call made with syscall.Syscall, tells Go's
+// scheduler that the thread may sleep in the kernel (entersyscall and
+// exitsyscall), and that handshake costs more than the crossing itself. A
+// select with a zero timeout cannot sleep, so when descriptors are ready
+// already, Poller.Wait, Select and Selector.Select answer from Go with a
+// raw system call that skips it, on the same sets (the C registry's, for a
+// Poller) and with the same answers; only a wait that has to sleep goes
+// through C. A poll (timeout 0) always goes that way; a wait with a
+// timeout tries it first, and after finding nothing ready skips it for the
+// next waits, up to 63 in a row, so a loop whose every wait sleeps pays
+// about one extra poll in 64. The README's "The floor" says what is left,
+// and what no Go program can save.
 //
 // # Ending a wait early
 //

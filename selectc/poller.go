@@ -61,7 +61,8 @@ var errNoRoom = errors.New("wait: no room in events (len 0) for a ready descript
 // descriptor's interest, so registering costs one small cgo call, once,
 // not a list rebuilt on every wait; each Wait copies the masters, selects,
 // and writes every ready descriptor into the caller's slice, all in one
-// cgo call. Compare Selector (lists rebuilt from Go on every call) and
+// call: from Go when descriptors are ready already (the package doc, "The
+// answer that is there already"), else one cgo call. Compare Selector (lists rebuilt from Go on every call) and
 // Loop (a C-to-Go callback per event).
 //
 // Descriptors must lie in [0, FdSetSize), as for every select(2); a Poller
@@ -87,6 +88,7 @@ type Poller struct {
 	c    *C.selectpoller
 	h    C.uintptr_t // c, for Wait
 	wake *waker
+	fast fastPoll // Wait's fast path, when descriptors are ready already
 
 	// mu is read-locked by every method for the length of its C call (see
 	// acquire), and write-locked by Close, which frees c and sets it to
@@ -117,6 +119,7 @@ func NewPoller() (*Poller, error) {
 		return nil, allocError(int32(rc))
 	}
 	p := &Poller{c: c, h: C.uintptr_t(uintptr(unsafe.Pointer(c))), wake: wk}
+	p.fast.init(c)
 	p.cleanup = runtime.AddCleanup(p, func(r pollerC) {
 		C.selectpoller_free(r.c)
 		r.wake.close()
@@ -169,7 +172,7 @@ func (p *Poller) Unregister(fd int) error {
 // Wait waits until a registered descriptor is ready, Wake is called, or the
 // timeout passes (0 polls; negative, such as Forever, blocks), and writes
 // the ready descriptors to events, in descriptor order, returning how many:
-// one cgo call, and no allocation. It returns 0 and no error after a
+// at most one cgo call, and no allocation. It returns 0 and no error after a
 // timeout or a Wake (or, rarely, a context's late wake left over from an
 // earlier WaitContext): Wait may return early with nothing ready.
 //
@@ -188,6 +191,10 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 	}
 	if !p.acquire() { // no defer below: this is the hot path, and nothing there panics
 		return 0, p.closedErr()
+	}
+	if n, ok := p.fast.wait(events, timeout); ok { // ready already: no cgo call
+		p.mu.RUnlock()
+		return n, nil
 	}
 	// One call, whatever happens: the C side retries EINTR itself.
 	rc := C.selectc_poller_wait(p.h, (*C.struct_selectpoller_event)(unsafe.Pointer(&events[0])),

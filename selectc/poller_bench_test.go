@@ -9,28 +9,35 @@ import (
 	"time"
 )
 
-// One Wait on n ready descriptors, registered once: compare
-// BenchmarkSelect's selectc.Selector/ready=n, which builds the sets from
-// the list on every call, and BenchmarkLoop, which calls back per event.
+// One Wait on n ready descriptors, registered once, on each path (the fast
+// one from Go, and the cgo call that a wait which must sleep takes):
+// compare BenchmarkSelect's selectc.Selector/ready=n, which builds the sets
+// from the list on every call, and BenchmarkLoop, which calls back per event.
 func BenchmarkPollerWait(b *testing.B) {
 	for _, n := range sizes {
 		fds, done := readyFds(b, n)
-		b.Run(fmt.Sprintf("ready=%d", n), func(b *testing.B) {
-			p := newPoller(b)
-			for _, fd := range fds {
-				if err := p.Register(int(fd), Read); err != nil {
-					b.Fatal(err)
+		for _, path := range []struct {
+			name string
+			mode fastMode
+		}{{"fast", fastAuto}, {"c", fastNever}} {
+			b.Run(fmt.Sprintf("ready=%d/path=%s", n, path.name), func(b *testing.B) {
+				p := newPoller(b)
+				p.fast.mode = path.mode
+				for _, fd := range fds {
+					if err := p.Register(int(fd), Read); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			ev := make([]PollEvent, n)
-			b.ReportAllocs()
-			for b.Loop() {
-				if got, err := p.Wait(ev, 0); err != nil || got != n {
-					b.Fatalf("%d ready, %v", got, err)
+				ev := make([]PollEvent, n)
+				b.ReportAllocs()
+				for b.Loop() {
+					if got, err := p.Wait(ev, 0); err != nil || got != n {
+						b.Fatalf("%d ready, %v", got, err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			})
+		}
 		done()
 	}
 }

@@ -181,6 +181,9 @@ func TestPollerManyReady(t *testing.T) {
 }
 
 func TestPollerWaitAllocatesNothing(t *testing.T) {
+	if asanBuild {
+		t.Skip("under -asan the compiler moves a raw system call's arguments to the heap; the plain go test run checks this")
+	}
 	p := newPoller(t)
 	r := readyPipe(t)
 	if err := p.Register(int(r.Fd()), Read|Except); err != nil {

@@ -22,6 +22,10 @@ struct selectpoller {
 	int next_fd;              /* where the next scan starts, after one that ran out of room */
 };
 
+/* selectpoller_fastpath hands out mu as an int. */
+_Static_assert(sizeof(atomic_int) == sizeof(int) && _Alignof(atomic_int) == _Alignof(int),
+               "atomic_int is not laid out as an int");
+
 /* The registry lock is held for a copy of at most three 128-byte sets, a
  * registry update, or one scan of the ready bits: never across a system
  * call. For sections that short a spinlock that yields the CPU while it
@@ -90,6 +94,13 @@ int selectpoller_shutdown(selectpoller *p)
 	if (!err)
 		selectwake_signal(p->reg.wakefd);
 	return unlocked(p, err);
+}
+
+void selectpoller_fastpath(selectpoller *p, struct selectpoller_fastpath *out)
+{
+	out->lock = (int *)&p->mu;
+	out->reg = &p->reg;
+	out->next_fd = &p->next_fd;
 }
 
 int selectpoller_fds(selectpoller *p, int *out)

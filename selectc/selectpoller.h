@@ -81,6 +81,21 @@ uint64_t selectpoller_eintr(selectpoller *p);
  * waits then leave readable for each other). -ESHUTDOWN the second time. */
 int selectpoller_shutdown(selectpoller *p);
 
+/* selectpoller_fastpath tells a caller that polls for itself (selectc's
+ * fast path, fastpoll_linux.go: a zero-timeout select made from Go) where
+ * the poller's state is. Such a caller does what selectpoller_wait does,
+ * under the same lock: it copies the registry's sets, lets go, polls, takes
+ * the lock again, and scans the ready bits as scan does, next_fd included.
+ * The lock is an int, 0 free and 1 held, taken with an atomic exchange
+ * (acquire) and released with an atomic store (release). */
+struct selectregistry;
+struct selectpoller_fastpath {
+	int *lock;
+	struct selectregistry *reg;
+	int *next_fd;
+};
+void selectpoller_fastpath(selectpoller *p, struct selectpoller_fastpath *out);
+
 /* selectpoller_fds writes the registered descriptors (the wake descriptor
  * excluded) to out, which has room for FD_SETSIZE, and returns how many. */
 int selectpoller_fds(selectpoller *p, int *out);

@@ -58,7 +58,7 @@ func Build(ctx context.Context, repoRoot, binDir string) error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, b := range cBuilds {
-		args := append(append(sets.Join(b.sets...), "-Iselectc"), cSources...)
+		args := append(append(sets.Join(b.sets...), "-Iselectc", "-pthread"), cSources...) // -pthread: -idle-thread
 		args = append(args, "-o", filepath.Join(binDir, b.out))
 		if err := run(ctx, repoRoot, nil, "gcc", args...); err != nil {
 			errs = append(errs, err)

@@ -230,7 +230,7 @@ func TestSpecsAndRepoRoot(t *testing.T) {
 			t.Errorf("%s: binary %s not in the bin dir", s.Name, s.Path)
 		}
 	}
-	want := "c c-asan go-select go-reactor go-poller go-net go-unix py"
+	want := "c c-thread c-asan go-select go-reactor go-poller go-net go-unix py"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("Specs = %s; want %s", got, want)
 	}

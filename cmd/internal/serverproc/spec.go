@@ -60,6 +60,8 @@ func Specs(binDir, repoRoot string) []Spec {
 	return []Spec{
 		{Name: "c", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c"), Engine: EngineSelect,
 			Note: "the C prototype on selectc/selectshim.c"},
+		{Name: "c-thread", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c"), Args: []string{"-idle-thread"},
+			Engine: EngineSelect, Note: "the C prototype with a second, idle thread: the floor of a Go server (README, \"The floor\")"},
 		{Name: "c-asan", Lang: "C", Source: "csrc/echo_server.c", Path: bin("echo-server-c-asan"), Engine: EngineSelect, Env: []string{
 			// A leak or error report must fail the run, and the report must
 			// reach the captured stderr rather than a file. A small
