@@ -13,3 +13,7 @@ CFLAGS_OPT := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 CFLAGS_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 # The C tests where threads meet.
 CFLAGS_TSAN := -O1 -g -fsanitize=thread
+# What a Windows build of the library links (mingw-w64): Winsock, and
+# winpthreads (selectloop's mutexes, clock_gettime) linked in statically,
+# so a program needs no DLL beyond Windows' own.
+LDFLAGS_WINDOWS := -lws2_32 -Wl,-Bstatic -lpthread -Wl,-Bdynamic

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -203,8 +203,8 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 
 // waitError names a failed wait's cause. Under p.mu.
 func (p *Poller) waitError(rc C.int) error {
-	switch errno := syscall.Errno(-rc); errno {
-	case syscall.EBADF:
+	switch errno := cErrno(int32(rc)); errno {
+	case errBadFd:
 		return p.badFds()
 	case syscall.ESHUTDOWN:
 		return ErrPollerClosed

@@ -1,0 +1,50 @@
+//go:build cgo && linux
+
+package selectc
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// What differs on Linux, behind the names the portable files use; the
+// package doc says it once for users, and system_windows.go has Windows'.
+
+// fdRangeRule is ErrFdRange's rule: an fd_set is a bit mask indexed by the
+// descriptor.
+const fdRangeRule = "0 <= fd < FD_SETSIZE"
+
+// fdInRange reports whether fd can go in an fd_set.
+func fdInRange(fd int) bool { return uint(fd) < uint(FdSetSize) }
+
+// wakeOp names what opens the wake descriptor, in its errors.
+const wakeOp = "eventfd"
+
+// errBadFd is what select says of a closed descriptor; errFull what C says
+// of a full set, which only Winsock's count can be (never on Linux).
+const (
+	errBadFd = syscall.EBADF
+	errFull  = syscall.ENOSPC
+)
+
+// cErrno is the Errno of a -errno from selectc's C.
+func cErrno(rc int32) syscall.Errno { return syscall.Errno(-rc) }
+
+// badFds names which of fds select(2) refused with EBADF: the kernel says
+// only that one of them is bad, so each is asked with fcntl(F_GETFD). Select,
+// Loop and Poller all report EBADF this way.
+func badFds[T ~int32](fds []T) error {
+	var errs []error
+	seen := make(map[T]bool)
+	for _, fd := range fds {
+		if seen[fd] {
+			continue
+		}
+		seen[fd] = true
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: syscall.EBADF})
+		}
+	}
+	return joinBadFds(errs)
+}
