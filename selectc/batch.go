@@ -55,8 +55,8 @@ func (b *batch) wait(timeout time.Duration) error {
 	switch errno := cErrno(int32(ret)); {
 	case ret >= 0:
 		return nil
-	case errno == errBadFd:
-		return badFds(b.fds)
+	case isBadFd(errno):
+		return badFds(b.fds, errno)
 	case errno == errFull:
 		return fmt.Errorf("select: %w", ErrTooManyFds) // the Windows count, with SelectContext's wake socket
 	default:

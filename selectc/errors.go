@@ -133,11 +133,11 @@ func registryError(op string, fd int, rc int32, closed error) error {
 
 // joinBadFds is badFds' result (system_*.go): one *FdError per bad
 // descriptor found, or, when none is bad any more (closed and reopened
-// since), what select said.
-func joinBadFds(errs []error) error {
+// since), what select said: errno.
+func joinBadFds(errs []error, errno syscall.Errno) error {
 	switch len(errs) {
 	case 0:
-		return os.NewSyscallError("select", errBadFd)
+		return os.NewSyscallError("select", errno)
 	case 1:
 		return errs[0]
 	}

@@ -258,8 +258,8 @@ func (l *Loop) Run(ctx context.Context) error {
 			return errors.New("run: the loop dispatched a handle go-pointer does not hold")
 		}
 		panic(p)
-	case errno == errBadFd:
-		return l.badFds()
+	case isBadFd(errno):
+		return l.badFds(errno)
 	case errno == syscall.EBUSY:
 		return ErrLoopRunning
 	case errno == syscall.ESHUTDOWN:
@@ -303,10 +303,10 @@ func (st *loopState) unrefAll(c *C.selectloop) {
 
 // badFds names the registered descriptors that select refused with EBADF,
 // in the words Select uses.
-func (l *Loop) badFds() error {
+func (l *Loop) badFds(errno syscall.Errno) error {
 	var fds [FdSetSize]C.int
 	n := C.selectloop_fds(l.c, &fds[0])
-	return badFds(fds[:n])
+	return badFds(fds[:n], errno)
 }
 
 // loopError turns a -errno of the C registry into an error naming op and fd;

@@ -70,4 +70,3 @@ func (p *fdPair) fill(t testing.TB) {
 		t.Fatal(err)
 	}
 }
-

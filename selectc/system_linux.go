@@ -28,13 +28,17 @@ const (
 	errFull  = syscall.ENOSPC
 )
 
+// isBadFd reports whether select's errno says one of its descriptors is
+// bad, for badFds to find which.
+func isBadFd(e syscall.Errno) bool { return e == syscall.EBADF }
+
 // cErrno is the Errno of a -errno from selectc's C.
 func cErrno(rc int32) syscall.Errno { return syscall.Errno(-rc) }
 
 // badFds names which of fds select(2) refused with EBADF: the kernel says
 // only that one of them is bad, so each is asked with fcntl(F_GETFD). Select,
 // Loop and Poller all report EBADF this way.
-func badFds[T ~int32](fds []T) error {
+func badFds[T ~int32](fds []T, _ syscall.Errno) error {
 	var errs []error
 	seen := make(map[T]bool)
 	for _, fd := range fds {
@@ -46,5 +50,5 @@ func badFds[T ~int32](fds []T) error {
 			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: syscall.EBADF})
 		}
 	}
-	return joinBadFds(errs)
+	return joinBadFds(errs, syscall.EBADF)
 }

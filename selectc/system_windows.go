@@ -36,6 +36,11 @@ const (
 	errFull  = syscall.ENOSPC
 )
 
+// isBadFd reports whether select's errno says one of its sockets is bad,
+// for badFds to find which: WSAENOTSOCK, or the WSAEOPNOTSUPP wine gives
+// for a handle that is a file's.
+func isBadFd(e syscall.Errno) bool { return e == errBadFd || e == syscall.Errno(10045) }
+
 // cErrno is the Errno of a -errno from selectc's C: Winsock's codes
 // (WSAGetLastError, 10000 and up) are Windows error codes already, which
 // syscall.Errno names as they are; the C library's errno values the shims
@@ -66,8 +71,10 @@ func cErrno(rc int32) syscall.Errno {
 // badFds names which of fds Winsock's select refused with WSAENOTSOCK
 // (closed, or a handle that is no socket, such as a file's or a pipe's):
 // it says only that one of them is bad, so each is asked for its socket
-// type. Select, Loop and Poller all report it this way.
-func badFds[T ~int32](fds []T) error {
+// type; one that has none is bad, and its error is errBadFd whatever
+// select said. errno is select's, for when none is bad any more. Select,
+// Loop and Poller all report it this way.
+func badFds[T ~int32](fds []T, errno syscall.Errno) error {
 	var errs []error
 	seen := make(map[T]bool)
 	for _, fd := range fds {
@@ -79,11 +86,11 @@ func badFds[T ~int32](fds []T) error {
 		n := int32(unsafe.Sizeof(typ))
 		const soType = 0x1008 // SO_TYPE
 		err := syscall.Getsockopt(syscall.Handle(fd), syscall.SOL_SOCKET, soType, (*byte)(unsafe.Pointer(&typ)), &n)
-		if err == errBadFd {
+		if err != nil {
 			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: errBadFd})
 		}
 	}
-	return joinBadFds(errs)
+	return joinBadFds(errs, errno)
 }
 
 // init starts Winsock (WSAStartup), which every socket call needs and
