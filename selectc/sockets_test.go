@@ -217,15 +217,17 @@ func TestFailedConnectIsWritable(t *testing.T) {
 }
 
 // A closed socket gives an error naming it, through Select and a Wait.
+// The Poller comes first: made after the close, its wake socket could
+// take the closed one's number.
 func TestClosedSocketNamed(t *testing.T) {
 	c, _, cfd, _ := connPair(t)
-	c.Close()
-	_, _, _, err := Select([]FD{cfd}, nil, nil, time.Second)
-	wantFdError(t, err, "select", int(cfd), errBadFd)
 	p := newPoller(t)
 	if err := p.Register(int(cfd), Read); err != nil {
 		t.Fatal(err)
 	}
+	c.Close()
+	_, _, _, err := Select([]FD{cfd}, nil, nil, time.Second)
+	wantFdError(t, err, "select", int(cfd), errBadFd)
 	_, err = p.Wait(make([]PollEvent, 1), time.Second)
 	wantFdError(t, err, "select", int(cfd), errBadFd)
 }
