@@ -117,7 +117,7 @@ windows: $(WIN)/echo-server-c.exe
 
 $(WIN)/echo-server-c.exe: csrc/echo_server.c $(SHIM)
 	@mkdir -p $(WIN)
-	$(WIN_CC) $(CFLAGS_COMMON) $(CFLAGS_OPT) -I$(LIBDIR) csrc/echo_server.c $(LIBDIR)/selectshim.c \
+	$(WIN_CC) $(CFLAGS_COMMON) $(CFLAGS_WINDOWS) $(CFLAGS_OPT) -I$(LIBDIR) csrc/echo_server.c $(LIBDIR)/selectshim.c \
 		$(LDFLAGS_WINDOWS) -o $@
 
 test-py:
