@@ -131,10 +131,20 @@ func registryError(op string, fd int, rc int32, closed error) error {
 	return &FdError{Op: op, Fd: fd, Err: err}
 }
 
-// joinBadFds is badFds' result (system_*.go): one *FdError per bad
-// descriptor found, or, when none is bad any more (closed and reopened
-// since), what select said: errno.
-func joinBadFds(errs []error, errno syscall.Errno) error {
+// badFds names which of fds select refused with errno (isBadFd): one
+// *FdError per descriptor isClosedFd finds bad, wrapping errBadFd (EBADF,
+// or WSAENOTSOCK on Windows), or, when none is bad any more (closed and
+// reopened since), what select said. Select, Loop and Poller all report a
+// bad descriptor this way.
+func badFds[T ~int32](fds []T, errno syscall.Errno) error {
+	var errs []error
+	seen := make(map[T]bool)
+	for _, fd := range fds {
+		if !seen[fd] && isClosedFd(int(fd)) {
+			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: errBadFd})
+		}
+		seen[fd] = true
+	}
 	switch len(errs) {
 	case 0:
 		return os.NewSyscallError("select", errno)

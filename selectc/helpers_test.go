@@ -39,14 +39,7 @@ func readyPipe(t testing.TB) *os.File {
 func pipeReadableAfter(t testing.TB, d time.Duration) *os.File {
 	t.Helper()
 	r, w := pipe(t)
-	done := make(chan struct{})
-	timer := time.AfterFunc(d, func() { w.Write([]byte{1}); close(done) })
-	t.Cleanup(func() {
-		if timer.Stop() {
-			close(done)
-		}
-		<-done
-	})
+	writeAfter(t, d, func() { w.Write([]byte{1}) })
 	return r
 }
 

@@ -35,20 +35,10 @@ func isBadFd(e syscall.Errno) bool { return e == syscall.EBADF }
 // cErrno is the Errno of a -errno from selectc's C.
 func cErrno(rc int32) syscall.Errno { return syscall.Errno(-rc) }
 
-// badFds names which of fds select(2) refused with EBADF: the kernel says
-// only that one of them is bad, so each is asked with fcntl(F_GETFD). Select,
-// Loop and Poller all report EBADF this way.
-func badFds[T ~int32](fds []T, _ syscall.Errno) error {
-	var errs []error
-	seen := make(map[T]bool)
-	for _, fd := range fds {
-		if seen[fd] {
-			continue
-		}
-		seen[fd] = true
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
-			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: syscall.EBADF})
-		}
-	}
-	return joinBadFds(errs, syscall.EBADF)
+// isClosedFd reports whether fd is no open descriptor, for badFds: the
+// kernel's EBADF says only that one of a select's is bad, so each is asked
+// with fcntl(F_GETFD).
+func isClosedFd(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == unix.EBADF
 }

@@ -68,29 +68,14 @@ func cErrno(rc int32) syscall.Errno {
 	}
 }
 
-// badFds names which of fds Winsock's select refused with WSAENOTSOCK
-// (closed, or a handle that is no socket, such as a file's or a pipe's):
-// it says only that one of them is bad, so each is asked for its socket
-// type; one that has none is bad, and its error is errBadFd whatever
-// select said. errno is select's, for when none is bad any more. Select,
-// Loop and Poller all report it this way.
-func badFds[T ~int32](fds []T, errno syscall.Errno) error {
-	var errs []error
-	seen := make(map[T]bool)
-	for _, fd := range fds {
-		if seen[fd] {
-			continue
-		}
-		seen[fd] = true
-		var typ int32
-		n := int32(unsafe.Sizeof(typ))
-		const soType = 0x1008 // SO_TYPE
-		err := syscall.Getsockopt(syscall.Handle(fd), syscall.SOL_SOCKET, soType, (*byte)(unsafe.Pointer(&typ)), &n)
-		if err != nil {
-			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: errBadFd})
-		}
-	}
-	return joinBadFds(errs, errno)
+// isClosedFd reports whether fd is no socket (closed, or a file's or a
+// pipe's handle), for badFds: Winsock's select says only that one of its
+// sockets is bad, so each is asked for its socket type.
+func isClosedFd(fd int) bool {
+	var typ int32
+	n := int32(unsafe.Sizeof(typ))
+	const soType = 0x1008 // SO_TYPE
+	return syscall.Getsockopt(syscall.Handle(fd), syscall.SOL_SOCKET, soType, (*byte)(unsafe.Pointer(&typ)), &n) != nil
 }
 
 // init starts Winsock (WSAStartup), which every socket call needs and

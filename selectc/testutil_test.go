@@ -128,15 +128,21 @@ func readySocket(t testing.TB) FD {
 func socketReadableAfter(t testing.TB, d time.Duration) FD {
 	t.Helper()
 	c, _, _, sfd := connPair(t)
+	writeAfter(t, d, func() { c.Write([]byte{1}) })
+	return sfd
+}
+
+// writeAfter runs write after d; the test waits for it before its
+// cleanups close what it writes to.
+func writeAfter(t testing.TB, d time.Duration, write func()) {
 	done := make(chan struct{})
-	timer := time.AfterFunc(d, func() { c.Write([]byte{1}); close(done) })
+	timer := time.AfterFunc(d, func() { write(); close(done) })
 	t.Cleanup(func() {
 		if timer.Stop() {
 			close(done)
 		}
 		<-done
 	})
-	return sfd
 }
 
 // newPoller returns a Poller closed when the test ends.

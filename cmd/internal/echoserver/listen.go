@@ -1,6 +1,29 @@
 package echoserver
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// listenAddr resolves addr (HOST:PORT) to the IPv4 address and port Listen
+// binds (sock_unix.go, sock_windows.go).
+func listenAddr(ctx context.Context, addr string) (ip [4]byte, port int, err error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ip, 0, err
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+	if err != nil || len(ips) == 0 {
+		return ip, 0, fmt.Errorf("listen %s: no IPv4 address: %w", addr, err)
+	}
+	if port, err = strconv.Atoi(ps); err != nil {
+		return ip, 0, fmt.Errorf("listen %s: bad port: %w", addr, err)
+	}
+	return ips[0].As4(), port, nil
+}
 
 // errAgain means the listener has no more connections waiting.
 var errAgain = errors.New("no connection waiting")

@@ -66,23 +66,15 @@ func CloseSocket(fd int) error { return unix.Close(fd) }
 // Listen opens a non-blocking TCP listener on addr (HOST:PORT) with backlog
 // SOMAXCONN and returns its raw descriptor.
 func Listen(ctx context.Context, addr string) (int, error) {
-	host, port, err := net.SplitHostPort(addr)
+	ip, p, err := listenAddr(ctx, addr)
 	if err != nil {
 		return -1, err
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
-	if err != nil || len(ips) == 0 {
-		return -1, fmt.Errorf("listen %s: no IPv4 address: %w", addr, err)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return -1, fmt.Errorf("listen %s: bad port: %w", addr, err)
 	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
-	sa := &unix.SockaddrInet4{Port: p, Addr: ips[0].As4()}
+	sa := &unix.SockaddrInet4{Port: p, Addr: ip}
 	if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		err = os.NewSyscallError("setsockopt", err)
 	} else if err = unix.Bind(fd, sa); err != nil {

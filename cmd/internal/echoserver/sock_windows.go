@@ -100,23 +100,15 @@ func CloseSocket(fd int) error { return syscall.Closesocket(syscall.Handle(fd)) 
 // Listen opens a non-blocking TCP listener on addr (HOST:PORT) with backlog
 // SOMAXCONN and returns its socket.
 func Listen(ctx context.Context, addr string) (int, error) {
-	host, port, err := net.SplitHostPort(addr)
+	ip, p, err := listenAddr(ctx, addr)
 	if err != nil {
 		return -1, err
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
-	if err != nil || len(ips) == 0 {
-		return -1, fmt.Errorf("listen %s: no IPv4 address: %w", addr, err)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return -1, fmt.Errorf("listen %s: bad port: %w", addr, err)
 	}
 	s, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, syscall.IPPROTO_TCP)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
-	sa := &syscall.SockaddrInet4{Port: p, Addr: ips[0].As4()}
+	sa := &syscall.SockaddrInet4{Port: p, Addr: ip}
 	if err = syscall.Bind(s, sa); err != nil {
 		err = os.NewSyscallError("bind", err)
 	} else if err = syscall.Listen(s, syscall.SOMAXCONN); err != nil {
