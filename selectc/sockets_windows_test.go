@@ -20,7 +20,7 @@ func nonblockingConnect(t testing.TB, port int) FD {
 	t.Cleanup(func() { syscall.Closesocket(s) })
 	// ioctlsocket FIONBIO: package syscall's SetNonblock does nothing on Windows.
 	on := uint32(1)
-	if r, _, err := syscall.NewLazyDLL("ws2_32.dll").NewProc("ioctlsocket").Call(uintptr(s), 0x8004667e, uintptr(unsafe.Pointer(&on))); r != 0 {
+	if r, _, err := syscall.NewLazyDLL("ws2_32.dll").NewProc("ioctlsocket").Call(uintptr(s), 0x8004667e, uintptr(unsafe.Pointer(&on))); int32(r) != 0 {
 		t.Fatal(err)
 	}
 	const wsaEWOULDBLOCK = syscall.Errno(10035)

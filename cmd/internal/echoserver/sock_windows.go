@@ -30,7 +30,7 @@ var (
 func setNonblock(s syscall.Handle) error {
 	const fionbio = 0x8004667e
 	on := uint32(1)
-	_, err := wsaCall(procIoctl, uintptr(s), fionbio, uintptr(unsafe.Pointer(&on)))
+	_, err := wsaInt(procIoctl, uintptr(s), fionbio, uintptr(unsafe.Pointer(&on)))
 	return err
 }
 
@@ -43,20 +43,38 @@ const (
 	wsaENETDOWN     = syscall.Errno(10050)
 	wsaEHOSTUNREACH = syscall.Errno(10065)
 	msgOOB          = 1
-	socketError     = ^uintptr(0) // SOCKET_ERROR (-1) and INVALID_SOCKET
+	socketError     = ^uintptr(0) // INVALID_SOCKET
 )
 
-// wsaCall calls a ws2_32 procedure whose failure is SOCKET_ERROR (or
-// INVALID_SOCKET) and WSAGetLastError.
+// wsaCall calls a ws2_32 procedure whose failure is INVALID_SOCKET (all
+// 64 bits set: accept) and WSAGetLastError.
 func wsaCall(p *syscall.LazyProc, args ...uintptr) (uintptr, error) {
 	r, _, e := p.Call(args...)
-	if r == socketError {
-		if errno, ok := e.(syscall.Errno); ok && errno != 0 {
-			return 0, errno
-		}
-		return 0, syscall.EINVAL
+	return r, wsaError(r == socketError, e)
+}
+
+// wsaInt calls a ws2_32 procedure that returns a C int (recv, send,
+// ioctlsocket), SOCKET_ERROR (-1) on failure: only the low 32 bits of the
+// register are the result, so it is read as an int32.
+func wsaInt(p *syscall.LazyProc, args ...uintptr) (int, error) {
+	r, _, e := p.Call(args...)
+	n := int(int32(r))
+	if err := wsaError(n == -1, e); err != nil {
+		return 0, err
 	}
-	return r, nil
+	return n, nil
+}
+
+// wsaError is the error of a failed ws2_32 call: the Errno Call read
+// with GetLastError, which is WSAGetLastError.
+func wsaError(failed bool, e error) error {
+	if failed {
+		if errno, ok := e.(syscall.Errno); ok && errno != 0 {
+			return errno
+		}
+		return syscall.EINVAL
+	}
+	return nil
 }
 
 func bufArgs(p []byte) (uintptr, uintptr) {
@@ -68,14 +86,12 @@ func bufArgs(p []byte) (uintptr, uintptr) {
 
 func rawRead(fd int, p []byte) (int, error) {
 	b, n := bufArgs(p)
-	r, err := wsaCall(procRecv, uintptr(fd), b, n, 0)
-	return int(r), err
+	return wsaInt(procRecv, uintptr(fd), b, n, 0)
 }
 
 func rawWrite(fd int, p []byte) (int, error) {
 	b, n := bufArgs(p)
-	r, err := wsaCall(procSend, uintptr(fd), b, n, 0)
-	return int(r), err
+	return wsaInt(procSend, uintptr(fd), b, n, 0)
 }
 
 // isAgain: the socket has nothing to read, or no room to write, now.
@@ -87,8 +103,7 @@ func isIntr(error) bool { return false }
 // recvUrgent reads the TCP urgent byte (MSG_OOB); the socket is non-blocking.
 func recvUrgent(fd int, p []byte) (int, error) {
 	b, n := bufArgs(p)
-	r, err := wsaCall(procRecv, uintptr(fd), b, n, msgOOB)
-	return int(r), err
+	return wsaInt(procRecv, uintptr(fd), b, n, msgOOB)
 }
 
 // isNoUrgent: there was no urgent byte to read after all.
