@@ -154,7 +154,8 @@
 //   - Empty sets: Winsock fails with WSAEINVAL when all three are empty.
 //     Every entry point sleeps for the timeout instead, as Linux does, so a
 //     loop whose lists happen to empty out behaves the same on both
-//     systems (Python's selectors special-case it for the same reason).
+//     systems; the waits a context or Wake can end still can, since the
+//     wake socket is always in their read set.
 //   - Errors are Winsock's codes as syscall.Errno values (WSAGetLastError),
 //     so errors.Is works with them: a closed socket, or a handle that is no
 //     socket (an *os.File, a pipe), gives an *FdError naming it and wrapping
