@@ -34,7 +34,7 @@ GO_PROGS      += echo-bench/internal/selectcalls-go
 PURE_GO_PROGS += echo-bench/internal/selectcalls-unix
 C_PROGS       += $(BIN)/selectcalls-c
 
-.PHONY: all go-progs test test-c test-cross test-py bench bench-full bench-calls run clean
+.PHONY: all go-progs test test-c test-cross test-py bench bench-full bench-calls run clean windows
 
 all: go-progs $(C_PROGS)
 
@@ -101,6 +101,24 @@ test-c: $(BIN)/selectshim-test $(BIN)/selectloop-test $(BIN)/selectloop-test-tsa
 # qemu-user off amd64); the table it prints is README's "Platforms".
 test-cross:
 	CFLAGS_C="$(CFLAGS_COMMON) $(CFLAGS_OPT)" GO=$(GO) .ci/test-cross
+
+# Windows (amd64), cross-built with mingw-w64: the two servers and
+# selectc's test binary, run under wine by make test-cross (README,
+# "Platforms"). The C server links Winsock; the Go builds take the link
+# flags from selectc's #cgo line (csrc/flags.mk's LDFLAGS_WINDOWS).
+WIN       := $(BIN)/windows
+WIN_CC    ?= x86_64-w64-mingw32-gcc
+WIN_GOENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(WIN_CC)
+
+windows: $(WIN)/echo-server-c.exe
+	$(GO) generate ./selectc
+	$(WIN_GOENV) $(GO) build -o $(WIN)/echo-server.exe ./cmd/echo-server
+	$(WIN_GOENV) $(GO) test -c -o $(WIN)/selectc.test.exe ./selectc
+
+$(WIN)/echo-server-c.exe: csrc/echo_server.c $(SHIM)
+	@mkdir -p $(WIN)
+	$(WIN_CC) $(CFLAGS_COMMON) $(CFLAGS_WINDOWS) $(CFLAGS_OPT) -I$(LIBDIR) csrc/echo_server.c $(LIBDIR)/selectshim.c \
+		$(LDFLAGS_WINDOWS) -o $@
 
 test-py:
 	$(PYTHON) -m py_compile cmd/echo-py/echo_server.py cmd/echo-py/echo_client.py

@@ -15,22 +15,24 @@
  * connection it was taking, and rests the listener on any other.
  */
 #include "selectshim.h"
+#include "selectwake.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
+/* What differs by system (sockets, their errors, signals): one small file
+ * each, behind the sys_ names. */
+#ifdef _WIN32
+#include "echo_sys_windows.h"
+#else
+#include "echo_sys_unix.h"
+#endif
 
 enum {
 	READ_BUF = 64 * 1024,
@@ -40,6 +42,7 @@ static const int64_t BACKOFF_NS = 100 * 1000 * 1000;
 
 struct conn {
 	int fd;
+	int slot;        /* its place in server.conns */
 	bool eof;        /* client shut down its side: close once out is drained */
 	char peer[64];   /* kept from accept so the close line names this peer */
 	char *out;       /* pending output is out[off, off+len) */
@@ -47,18 +50,22 @@ struct conn {
 };
 
 struct server {
-	int lfd, pipe_r, maxfd;
+	int lfd, wake, maxfd;  /* wake: selectwake's descriptor, signalled on SIGINT and SIGTERM */
 	bool verbose;
 	int64_t resume_ns;  /* while > 0 the listener is out of rmaster (EMFILE) */
 	fd_set rmaster, wmaster;
+	/* The clients by slot, not by descriptor: on Windows a SOCKET's value
+	 * is no index (Winsock's FD_SETSIZE counts sockets). nslots: slots
+	 * [0, nslots) are in use or free. */
 	struct conn *conns[FD_SETSIZE];
+	int nslots;
 	char rbuf[READ_BUF];
 };
 
-/* Write end of the self-pipe; set once before the handlers are installed. */
-static int sig_w = -1;
+/* The wake descriptor the signal handler signals; set once before it is installed. */
+static int sig_wake = -1;
 
-__attribute__((format(printf, 2, 3)))
+__attribute__((format(gnu_printf, 2, 3))) /* C99 formats (%zd) on mingw too: __USE_MINGW_ANSI_STDIO */
 static void logmsg(const char *level, const char *fmt, ...)
 {
 	struct timespec now;
@@ -67,7 +74,7 @@ static void logmsg(const char *level, const char *fmt, ...)
 	va_list ap;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	sys_gmtime(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -81,10 +88,9 @@ static void logmsg(const char *level, const char *fmt, ...)
 static void on_signal(int sig)
 {
 	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	/* A full pipe already holds a wake-up byte, so a failed write is fine. */
-	ssize_t r = write(sig_w, &b, 1);
-	(void)r;
+	(void)sig;
+	/* write(2) or send: async-signal-safe; a full counter is awake already. */
+	selectwake_signal(sig_wake);
 	errno = saved;
 }
 
@@ -141,12 +147,12 @@ static int listen_on(const char *addr)
 		;
 	if (!ai)
 		ai = res;
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-		logmsg("ERROR", "listen %s: %s", addr, strerror(errno));
+	fd = sys_socket(ai);
+	if (fd < 0 || sys_reuseaddr(fd, one) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		logmsg("ERROR", "listen %s: %s", addr, sys_strerror(sys_errno()));
 		if (fd >= 0)
-			close(fd);
+			sys_close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
@@ -162,10 +168,16 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
 		vlog(s, "closing %s", c->peer);
 	shim_fd_clr(c->fd, &s->rmaster);
 	shim_fd_clr(c->fd, &s->wmaster);
-	close(c->fd);
-	s->conns[c->fd] = NULL;
-	while (s->maxfd > 0 && !s->conns[s->maxfd] && s->maxfd != s->lfd && s->maxfd != s->pipe_r)
-		s->maxfd--;
+	sys_close(c->fd);
+	s->conns[c->slot] = NULL;
+	while (s->nslots > 0 && !s->conns[s->nslots - 1])
+		s->nslots--;
+	if (c->fd == s->maxfd) {
+		s->maxfd = s->lfd > s->wake ? s->lfd : s->wake;
+		for (int i = 0; i < s->nslots; i++)
+			if (s->conns[i] && s->conns[i]->fd > s->maxfd)
+				s->maxfd = s->conns[i]->fd;
+	}
 	free(c->out);
 	free(c);
 }
@@ -173,7 +185,7 @@ static void conn_close(struct server *s, struct conn *c, const char *why)
 static void conn_fail(struct server *s, struct conn *c, const char *op, int err)
 {
 	char why[128];
-	snprintf(why, sizeof why, "%s: %s", op, strerror(err));
+	snprintf(why, sizeof why, "%s: %s", op, sys_strerror(err));
 	conn_close(s, c, why);
 }
 
@@ -205,13 +217,14 @@ static int conn_flush(struct server *s, struct conn *c)
 	bool was_full = c->len >= OUT_CAP;
 	ssize_t n;
 
+	int err;
 	do
-		n = send(c->fd, c->out + c->off, c->len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+		n = sys_send(c->fd, c->out + c->off, c->len);
+	while (n < 0 && (err = sys_errno()) == EINTR);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (err == EAGAIN || err == EWOULDBLOCK)
 			return 0;
-		conn_fail(s, c, "send", errno);
+		conn_fail(s, c, "send", err);
 		return -1;
 	}
 	vlog(s, "sending %zd bytes to %s", n, c->peer);
@@ -241,10 +254,11 @@ static void on_readable(struct server *s, struct conn *c)
 
 	if (want == 0)
 		return;
-	n = recv(c->fd, s->rbuf, want, 0);
+	n = sys_recv(c->fd, s->rbuf, want, 0);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(s, c, "recv", errno);
+		int err = sys_errno();
+		if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
+			conn_fail(s, c, "recv", err);
 		return;
 	}
 	if (n == 0) {
@@ -257,10 +271,11 @@ static void on_readable(struct server *s, struct conn *c)
 	}
 	vlog(s, "received %zd bytes from %s", n, c->peer);
 	if (c->len == 0) {
-		sent = send(c->fd, s->rbuf, (size_t)n, MSG_NOSIGNAL);
+		sent = sys_send(c->fd, s->rbuf, (size_t)n);
 		if (sent < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				conn_fail(s, c, "send", errno);
+			int err = sys_errno();
+			if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+				conn_fail(s, c, "send", err);
 				return;
 			}
 			sent = 0;
@@ -286,7 +301,8 @@ static void on_readable(struct server *s, struct conn *c)
 static int on_urgent(struct server *s, struct conn *c)
 {
 	unsigned char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_OOB | MSG_DONTWAIT);
+	ssize_t n = sys_recv(c->fd, &b, 1, MSG_OOB);
+	int err = n < 0 ? sys_errno() : 0;
 
 	if (n == 1) {
 		logmsg("WARN", "urgent data read and dropped from %s (fd %d): byte 0x%02x; the connection goes on",
@@ -294,24 +310,11 @@ static int on_urgent(struct server *s, struct conn *c)
 		return 0;
 	}
 	/* EINVAL: read already, or never there; EAGAIN: the pointer came first. */
-	if (n < 0 && errno != EINVAL && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		conn_fail(s, c, "recv MSG_OOB", errno);
+	if (n < 0 && err != EINVAL && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+		conn_fail(s, c, "recv MSG_OOB", err);
 		return -1;
 	}
 	return 0;
-}
-
-/* conn_gone reports whether accept failed for the one connection at the head
- * of the queue, so the next can be taken at once: a connection aborted in the
- * backlog, or a network error Linux passes on from it (accept(2)). */
-static bool conn_gone(int err)
-{
-	switch (err) {
-	case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN: case ENOPROTOOPT:
-	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-		return true;
-	}
-	return false;
 }
 
 static void on_listener(struct server *s)
@@ -321,42 +324,53 @@ static void on_listener(struct server *s)
 		socklen_t sl = sizeof ss;
 		char peer[64];
 		int one = 1;
-		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = sys_accept(s->lfd, &ss, &sl);
 
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			int err = sys_errno();
+			if (err == EAGAIN || err == EWOULDBLOCK)
 				return;
-			if (errno == EINTR)
+			if (err == EINTR)
 				continue;
-			if (conn_gone(errno)) {
-				logmsg("WARN", "accept: %s: the connection failed before it was accepted", strerror(errno));
+			if (sys_conn_gone(err)) {
+				logmsg("WARN", "accept: %s: the connection failed before it was accepted", sys_strerror(err));
 				continue;
 			}
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM or anything unforeseen: the
 			 * listener stays readable, so retrying now would spin. */
-			logmsg("ERROR", "accept: %s: resting the listener for 100 ms", strerror(errno));
+			logmsg("ERROR", "accept: %s: resting the listener for 100 ms", sys_strerror(err));
 			shim_fd_clr(s->lfd, &s->rmaster);
 			s->resume_ns = now_ns() + BACKOFF_NS;
 			return;
 		}
 		format_peer(&ss, sl, peer, sizeof peer);
-		if (fd >= FD_SETSIZE) {
-			logmsg("ERROR", "closing %s: fd %d >= FD_SETSIZE %d", peer, fd, FD_SETSIZE);
-			close(fd);
+		int slot = 0;
+		while (slot < s->nslots && s->conns[slot])
+			slot++;
+		/* shim_fd_set refuses what select cannot watch: on Unix fd >=
+		 * FD_SETSIZE, on Windows a full set (-ENOSPC). */
+		int rc = slot < FD_SETSIZE ? shim_fd_set(fd, &s->rmaster) : -ENOSPC;
+		if (rc < 0) {
+			logmsg("ERROR", "closing %s: fd %d: select cannot watch it (FD_SETSIZE %d): %s", peer, fd,
+			       FD_SETSIZE, strerror(-rc));
+			sys_close(fd);
 			continue;
 		}
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-			logmsg("ERROR", "TCP_NODELAY on %s: %s", peer, strerror(errno));
+		if (sys_nodelay(fd, one) < 0)
+			logmsg("ERROR", "TCP_NODELAY on %s: %s", peer, sys_strerror(sys_errno()));
 		struct conn *c = calloc(1, sizeof *c);
 		if (!c) {
 			logmsg("ERROR", "closing %s: out of memory", peer);
-			close(fd);
+			shim_fd_clr(fd, &s->rmaster);
+			sys_close(fd);
 			continue;
 		}
 		c->fd = fd;
+		c->slot = slot;
 		memcpy(c->peer, peer, sizeof c->peer);
-		s->conns[fd] = c;
-		shim_fd_set(fd, &s->rmaster);
+		s->conns[slot] = c;
+		if (slot == s->nslots)
+			s->nslots++;
 		if (fd > s->maxfd)
 			s->maxfd = fd;
 		vlog(s, "connection from %s", c->peer);
@@ -384,40 +398,36 @@ static void parse_flags(int argc, char **argv, const char **addr, bool *verbose,
 	}
 }
 
-/* setup opens the self-pipe the signal handlers write to, installs them,
- * and opens the listener; both fds go into rmaster. Returns -1 on failure,
- * logged. */
+/* setup opens the wake descriptor the signal handlers signal
+ * (selectwake.h), installs them, and opens the listener; both go into
+ * rmaster. Returns -1 on failure, logged. */
 static int setup(struct server *s, const char *addr)
 {
-	int p[2];
-
-	/* MSG_NOSIGNAL covers sockets; this covers stderr on a pipe whose reader died. */
-	signal(SIGPIPE, SIG_IGN);
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
-		logmsg("ERROR", "pipe2: %s", strerror(errno));
+	if (sys_init() < 0)
+		return -1;
+	int rc = selectwake_open(&s->wake);
+	if (rc < 0) {
+		logmsg("ERROR", "wake descriptor: %s", sys_strerror(-rc));
 		return -1;
 	}
-	s->pipe_r = p[0];
-	sig_w = p[1];
-	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sig_wake = s->wake;
+	sys_on_signals(on_signal);
 
 	s->lfd = listen_on(addr);
 	if (s->lfd < 0)
 		return -1;
 	shim_fd_zero(&s->rmaster);
 	shim_fd_zero(&s->wmaster);
-	if (shim_fd_set(s->lfd, &s->rmaster) < 0 || shim_fd_set(s->pipe_r, &s->rmaster) < 0) {
-		logmsg("ERROR", "listener or self-pipe fd >= FD_SETSIZE");
+	if (shim_fd_set(s->lfd, &s->rmaster) < 0 || shim_fd_set(s->wake, &s->rmaster) < 0) {
+		logmsg("ERROR", "listener or wake fd >= FD_SETSIZE");
 		return -1;
 	}
-	s->maxfd = s->lfd > s->pipe_r ? s->lfd : s->pipe_r;
+	s->maxfd = s->lfd > s->wake ? s->lfd : s->wake;
 
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	char bound[64] = "?";
+	(void)rc;
 	if (getsockname(s->lfd, (struct sockaddr *)&ss, &sl) == 0)
 		format_peer(&ss, sl, bound, sizeof bound);
 	logmsg("INFO", "listening on %s", bound);
@@ -449,17 +459,18 @@ static int serve(struct server *s)
 		if (n == -EINTR || n == 0)
 			continue;
 		if (n < 0) {
-			logmsg("ERROR", "select: %s", strerror(-n));
+			logmsg("ERROR", "select: %s", sys_strerror(-n));
 			return -1;
 		}
-		if (shim_fd_isset(s->pipe_r, &r))
+		if (shim_fd_isset(s->wake, &r))
 			return 0;
-		for (int fd = 0; fd <= s->maxfd; fd++) {
-			struct conn *c = s->conns[fd];
+		for (int i = 0; i < s->nslots; i++) {
+			struct conn *c = s->conns[i];
 			if (!c)
 				continue;
 			/* The urgent byte first: on_readable could pass its mark
 			 * and lose it (README, "The servers"). */
+			int fd = c->fd;
 			if (shim_fd_isset(fd, &e) && on_urgent(s, c) < 0)
 				continue;
 			if (shim_fd_isset(fd, &w) && conn_flush(s, c) < 0)
@@ -473,47 +484,15 @@ static int serve(struct server *s)
 	}
 }
 
-/* shut_down closes every client, the listener and the self-pipe. */
+/* shut_down closes every client, the listener and the wake descriptor. */
 static void shut_down(struct server *s)
 {
-	unsigned char sig = 0;
-	ssize_t got = read(s->pipe_r, &sig, 1);
-
-	vlog(s, "got signal %d, shutting down", got == 1 ? sig : 0);
-	for (int fd = 0; fd < FD_SETSIZE; fd++)
-		if (s->conns[fd])
-			conn_close(s, s->conns[fd], NULL);
-	close(s->lfd);
-	close(s->pipe_r);
-	close(sig_w);
-}
-
-static void *sleep_forever(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
-	return NULL;
-}
-
-/* start_idle_thread starts a second thread that only sleeps, with every
- * signal blocked, so the main thread still takes them all: the server is
- * then a process of two threads sharing one descriptor table, as every Go
- * program is, and pays what the kernel's select charges such a process
- * (README, "The floor"). Returns -1 on failure, logged. */
-static int start_idle_thread(void)
-{
-	sigset_t all, old;
-	pthread_t t;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int err = pthread_create(&t, NULL, sleep_forever, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err != 0) {
-		fprintf(stderr, "echo-server-c: pthread_create: %s\n", strerror(err));
-		return -1;
-	}
-	return 0;
+	vlog(s, "got a signal, shutting down");
+	for (int i = s->nslots - 1; i >= 0; i--)
+		if (s->conns[i])
+			conn_close(s, s->conns[i], NULL);
+	sys_close(s->lfd);
+	selectwake_close(s->wake);
 }
 
 int main(int argc, char **argv)
@@ -523,7 +502,7 @@ int main(int argc, char **argv)
 	bool idle_thread = false;
 
 	parse_flags(argc, argv, &addr, &srv.verbose, &idle_thread);
-	if (idle_thread && start_idle_thread() < 0)
+	if (idle_thread && sys_start_idle_thread() < 0)
 		return 1;
 	if (setup(&srv, addr) < 0 || serve(&srv) < 0)
 		return 1;

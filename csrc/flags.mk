@@ -13,3 +13,10 @@ CFLAGS_OPT := -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 CFLAGS_ASAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 # The C tests where threads meet.
 CFLAGS_TSAN := -O1 -g -fsanitize=thread
+# Every Windows C build (mingw-w64): C99's printf formats (%zd) in mingw's
+# stdio, not msvcrt's.
+CFLAGS_WINDOWS := -D__USE_MINGW_ANSI_STDIO=1
+# What a Windows build of the library links (mingw-w64): Winsock, and
+# winpthreads (selectloop's mutexes, clock_gettime) linked in statically,
+# so a program needs no DLL beyond Windows' own.
+LDFLAGS_WINDOWS := -lws2_32 -Wl,-Bstatic -lpthread -Wl,-Bdynamic

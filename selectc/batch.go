@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -8,12 +8,9 @@ package selectc
 import "C"
 
 import (
-	"errors"
+	"fmt"
 	"os"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // batch is one select(2) in one cgo call: entry i asks for the events ev[i]
@@ -59,36 +56,14 @@ func (b *batch) wait(timeout time.Duration) error {
 	if eintr != nil {
 		testHookEINTR(int(*eintr))
 	}
-	switch errno := syscall.Errno(-ret); {
+	switch errno := cErrno(int32(ret)); {
 	case ret >= 0:
 		return nil
-	case errno == syscall.EBADF:
-		return badFds(b.fds)
+	case isBadFd(errno):
+		return badFds(b.fds, errno)
+	case errno == errFull:
+		return fmt.Errorf("select: %w", ErrTooManyFds) // the Windows count, with SelectContext's wake socket
 	default:
 		return os.NewSyscallError("select", errno)
 	}
-}
-
-// badFds names which of fds select(2) refused with EBADF: the kernel says
-// only that one of them is bad, so each is asked with fcntl(F_GETFD). Select,
-// Loop and Poller all report EBADF this way.
-func badFds(fds []C.int) error {
-	var errs []error
-	seen := make(map[C.int]bool)
-	for _, fd := range fds {
-		if seen[fd] {
-			continue
-		}
-		seen[fd] = true
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
-			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: syscall.EBADF})
-		}
-	}
-	switch len(errs) {
-	case 0: // closed and reopened since: say what the kernel said
-		return os.NewSyscallError("select", syscall.EBADF)
-	case 1:
-		return errs[0]
-	}
-	return errors.Join(errs...)
 }

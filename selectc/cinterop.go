@@ -1,21 +1,20 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
 /*
-#include <stdint.h>
-#include <sys/select.h>
-#include <sys/time.h>
+#include "selectshim.h"
 
 // Go reads these two with unsafe.Alignof's meaning; cgo has no C.alignof_T.
 enum { selectc_alignof_fd_set = _Alignof(fd_set) };
 
-// Timeval's Sec and Usec are int64: a time_t or suseconds_t wider than that,
-// or unsigned, would make the conversions below wrong, so it does not build.
-_Static_assert((time_t)-1 < 0 && sizeof(time_t) <= sizeof(int64_t),
-               "time_t is a signed integer of at most 64 bits");
-_Static_assert((suseconds_t)-1 < 0 && sizeof(suseconds_t) <= sizeof(int64_t) &&
-               sizeof(suseconds_t) >= 4, "suseconds_t holds 0 through 999999");
+// Timeval's Sec and Usec are int64: a tv_sec or tv_usec type (time_t and
+// suseconds_t, or Winsock's long) wider than that, or unsigned, would make
+// the conversions below wrong, so it does not build.
+_Static_assert((shim_sec_t)-1 < 0 && sizeof(shim_sec_t) <= sizeof(int64_t),
+               "tv_sec is a signed integer of at most 64 bits");
+_Static_assert((shim_usec_t)-1 < 0 && sizeof(shim_usec_t) <= sizeof(int64_t) &&
+               sizeof(shim_usec_t) >= 4, "tv_usec holds 0 through 999999");
 */
 import "C"
 

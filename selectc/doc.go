@@ -17,12 +17,14 @@
 //     the C-driven design, kept for comparison; a Poller does the same
 //     work for less (the README's "Three designs").
 //
-// On glibc an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
+// On Linux an fd_set is a fixed 1024-bit mask: FD_SETSIZE is 1024 and cannot
 // be changed by the caller. A descriptor outside [0, FdSetSize) can never be
 // watched by select(2); passing one to FD_SET is undefined behaviour in C (it
 // writes past the mask, or aborts under _FORTIFY_SOURCE). Every entry point
 // here checks the range first and returns an error naming the fd instead;
-// [FdError] says how every error selectc returns is shaped.
+// [FdError] says how every error selectc returns is shaped. On Windows the
+// same API stands on Winsock, whose fd_set is another thing: see "Windows"
+// below.
 //
 // Every wait crosses into C at most once, however many descriptors it
 // watches: Select builds the three fd_sets, selects and reads them back in a
@@ -50,9 +52,10 @@
 //
 // SelectContext (and Selector.SelectContext) is Select that a context can
 // cancel; a Poller has Wake and WaitContext. All of them wake select(2) the
-// same way: an eventfd of selectc's own, always below FdSetSize, sits in
-// the read set and a context's AfterFunc (or Wake) writes to it, in the
-// same one cgo call per wait. SelectContext borrows the eventfd from a
+// same way: a wake descriptor of selectc's own (an eventfd, always below
+// FdSetSize, on Linux; a socket on Windows) sits in the read set and a
+// context's AfterFunc (or Wake) writes to it, in the same one cgo call per
+// wait. SelectContext borrows the eventfd from a
 // small pool; a Poller owns one; Loop's C side uses the same helpers. When
 // readiness and cancellation end the same select, the ready descriptors
 // are returned and the error is not: readiness is level-triggered, so the
@@ -128,8 +131,64 @@
 //   - The zero value of every other type is ready to use: an empty FdSet,
 //     a Selector, a zero Timeval (a poll), FD 0 (standard input).
 //
-// The package requires cgo and Linux; a build with CGO_ENABLED=0 or for
-// another GOOS fails at compile time with a message saying why. The C
-// libraries and architectures it is tested on are in the README's
-// "Platforms" section.
+// # Windows
+//
+// On windows/amd64 (built with mingw-w64: CGO_ENABLED=1 GOOS=windows
+// CC=x86_64-w64-mingw32-gcc) the API is the same, and a program written for
+// Linux compiles unchanged; a descriptor is a SOCKET handle, as ConnFD
+// returns it, and Winsock's select takes nothing else (no files, no pipes).
+// Winsock's fd_set is not a bit mask but a list, { u_int fd_count; SOCKET
+// fd_array[FD_SETSIZE]; }: FD_SETSIZE counts the sockets in a set, whatever
+// their values; it is 64 unless the program defines it before including
+// winsock2.h. The seed post describes this fd_set ("FD_SETSIZE ... 64 by
+// default"; "FD_ZERO: every element becomes 3435973836", which is
+// 0xCCCCCCCC, MSVC's debug fill of the uninitialised array that FD_ZERO
+// leaves alone: it only sets fd_count to 0).
+//
+// selectc compiles its C with FD_SETSIZE 1024, so FdSetSize is 1024 here
+// too (checked against the header at compile time, as on Linux) and
+// sizeof(fd_set) is 8200 bytes: a program can watch as many sockets on
+// Windows as on Linux (CPython chooses 512 for the same reason). C code that
+// hands selectc an fd_set through FdSetFromC must be compiled with the same
+// FD_SETSIZE; a default one (64) is too small for FdSet's methods to write.
+//
+// Where Winsock is unsafe or answers otherwise than Linux, selectc gives
+// Linux's answer:
+//
+//   - Full set: Winsock's FD_SET drops a socket silently when the set holds
+//     FD_SETSIZE already. FdSet.Set returns an *FdError naming the socket
+//     and wrapping ErrTooManyFds, the set unchanged; Select and SelectContext
+//     (whose wake socket takes a place), Poller.Register and Loop.Register
+//     (likewise) refuse the same way before calling Winsock. A descriptor is
+//     out of range (ErrFdRange) only when negative or past 2^31-1.
+//   - nfds: Winsock ignores it. SelectFdSet checks it as on Linux, then
+//     ignores it too.
+//   - Timeouts: struct timeval's fields are long, 32 bits on Win64, so a
+//     timeout saturates at 2^31-1 s as on a 32-bit time_t (see Timeval),
+//     and selectc waits long timeouts in slices Winsock cannot misread.
+//     Winsock writes no time left back; SelectFdSet counts it, as on Linux.
+//   - Empty sets: Winsock fails with WSAEINVAL when all three are empty.
+//     Every entry point sleeps for the timeout instead, as Linux does, so a
+//     loop whose lists happen to empty out behaves the same on both
+//     systems; the waits a context or Wake can end still can, since the
+//     wake socket is always in their read set.
+//   - Errors are Winsock's codes as syscall.Errno values (WSAGetLastError),
+//     so errors.Is works with them: a closed socket, or a handle that is no
+//     socket (an *os.File, a pipe), gives an *FdError naming it and wrapping
+//     WSAENOTSOCK, syscall.Errno(10038), where Linux gives EBADF.
+//     SelectFdSet returns Winsock's own code (WSAEOPNOTSUPP under wine).
+//   - A failed non-blocking connect: Winsock reports it in the except set
+//     only. Write interest (Select's wlist, Poller and Loop's Write) also
+//     watches the except set and reports Write, as Linux does; Python's
+//     selectors pass the write set as the except set on Windows for this.
+//   - There is no EINTR; the wake descriptor is a UDP socket on 127.0.0.1
+//     connected to itself, one socket being both ends of the pair.
+//
+// selectc calls WSAStartup when the program starts. The tests and the
+// servers run under wine in make test-cross (README, "Platforms").
+//
+// The package requires cgo, and Linux or Windows; a build with
+// CGO_ENABLED=0 or for another GOOS fails at compile time with a message
+// saying why. The C libraries and architectures it is tested on are in the
+// README's "Platforms" section.
 package selectc

@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && (linux || windows)
 
 package selectc
 
@@ -11,7 +11,7 @@ import (
 
 // ErrFdRange is wrapped by every error about a descriptor that select(2)
 // cannot watch: below 0, or at or above FdSetSize.
-var ErrFdRange = errors.New("fd out of range for select (0 <= fd < FD_SETSIZE)")
+var ErrFdRange = errors.New("fd out of range for select (" + fdRangeRule + ")")
 
 // ErrTooManyFds is returned when one list holds more than FdSetSize entries,
 // more than an fd_set can describe.
@@ -86,12 +86,13 @@ func (e *FdError) Unwrap() error { return e.Err }
 // selectpoller_new) handed a wake descriptor openWake vetted: all that is
 // left to fail is its calloc.
 func allocError(rc int32) error {
-	return os.NewSyscallError("calloc", syscall.Errno(-rc))
+	return os.NewSyscallError("calloc", cErrno(rc))
 }
 
-// checkFd returns an *FdError wrapping ErrFdRange when fd cannot go in an fd_set.
+// checkFd returns an *FdError wrapping ErrFdRange when fd cannot go in an
+// fd_set (fdInRange, the system's rule).
 func checkFd(op string, fd int) error {
-	if fd < 0 || fd >= FdSetSize {
+	if !fdInRange(fd) {
 		return &FdError{Op: op, Fd: fd, Err: ErrFdRange}
 	}
 	return nil
@@ -106,9 +107,11 @@ func registryError(op string, fd int, rc int32, closed error) error {
 		return nil
 	}
 	var err error
-	switch errno := syscall.Errno(-rc); errno {
+	switch errno := cErrno(rc); errno {
 	case syscall.ERANGE:
 		err = ErrFdRange
+	case errFull:
+		err = ErrTooManyFds
 	case syscall.EINVAL:
 		err = ErrEvents
 	case syscall.EEXIST:
@@ -126,4 +129,27 @@ func registryError(op string, fd int, rc int32, closed error) error {
 		return err
 	}
 	return &FdError{Op: op, Fd: fd, Err: err}
+}
+
+// badFds names which of fds select refused with errno (isBadFd): one
+// *FdError per descriptor isClosedFd finds bad, wrapping errBadFd (EBADF,
+// or WSAENOTSOCK on Windows), or, when none is bad any more (closed and
+// reopened since), what select said. Select, Loop and Poller all report a
+// bad descriptor this way.
+func badFds[T ~int32](fds []T, errno syscall.Errno) error {
+	var errs []error
+	seen := make(map[T]bool)
+	for _, fd := range fds {
+		if !seen[fd] && isClosedFd(int(fd)) {
+			errs = append(errs, &FdError{Op: "select", Fd: int(fd), Err: errBadFd})
+		}
+		seen[fd] = true
+	}
+	switch len(errs) {
+	case 0:
+		return os.NewSyscallError("select", errno)
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }

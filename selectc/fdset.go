@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -7,9 +7,10 @@ package selectc
 */
 import "C"
 
-// FdSetSize is the C library's FD_SETSIZE: the number of descriptors an
-// fd_set can describe, 0 through FdSetSize-1. It is 1024 on glibc, fixed
-// at the C library's build.
+// FdSetSize is the FD_SETSIZE selectc's C is compiled with: 1024 on every
+// system. On Linux it is the C library's, and an fd_set describes the
+// descriptors 0 through FdSetSize-1; on Windows selectc sets it, and it
+// counts the sockets a set holds (the package doc's "Windows" says why).
 const FdSetSize int = 1024
 
 // The two arrays fail to compile unless FdSetSize equals the C library's
@@ -19,10 +20,12 @@ var (
 	_ [C.FD_SETSIZE - FdSetSize]struct{}
 )
 
-// FdSet is a C fd_set: on glibc a 1024-bit mask, bit fd set when fd is a
-// member. The zero value is the empty set. Unlike the C macros, its methods
-// never touch memory for a descriptor outside [0, FdSetSize). It is exactly
-// the C library's fd_set, so C code can fill and read it: see CPointer.
+// FdSet is a C fd_set: on Linux a 1024-bit mask, bit fd set when fd is a
+// member; on Windows Winsock's list of up to FdSetSize sockets. The zero
+// value is the empty set. Unlike the C macros, its methods never touch
+// memory for a descriptor out of range, nor drop one from a full set. It
+// is exactly the C library's fd_set, so C code can fill and read it: see
+// CPointer.
 //
 // Each method is one cgo call into the real macro; to select on many
 // descriptors, prefer Select, which builds all three sets in one call.
@@ -35,13 +38,17 @@ func (s *FdSet) Zero() {
 	C.shim_fd_zero(&s.set)
 }
 
-// Set adds fd to the set (FD_SET). For fd < 0 or fd >= FdSetSize it returns
-// an *FdError wrapping ErrFdRange and leaves the set as it was.
+// Set adds fd to the set (FD_SET). For fd out of range (ErrFdRange's rule)
+// it returns an *FdError wrapping ErrFdRange, and on Windows, for a socket
+// not in a set that holds FdSetSize already, one wrapping ErrTooManyFds;
+// either way the set is left as it was.
 func (s *FdSet) Set(fd int) error {
 	if err := checkFd("FD_SET", fd); err != nil {
 		return err
 	}
-	C.shim_fd_set(C.int(fd), &s.set)
+	if rc := C.shim_fd_set(C.int(fd), &s.set); rc != 0 {
+		return registryError("FD_SET", fd, int32(rc), nil)
+	}
 	return nil
 }
 

@@ -1,9 +1,10 @@
+//go:build linux
+
 package selectc
 
 import (
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"syscall"
 	"testing"
@@ -38,26 +39,8 @@ func readyPipe(t testing.TB) *os.File {
 func pipeReadableAfter(t testing.TB, d time.Duration) *os.File {
 	t.Helper()
 	r, w := pipe(t)
-	done := make(chan struct{})
-	timer := time.AfterFunc(d, func() { w.Write([]byte{1}); close(done) })
-	t.Cleanup(func() {
-		if timer.Stop() {
-			close(done)
-		}
-		<-done
-	})
+	writeAfter(t, d, func() { w.Write([]byte{1}) })
 	return r
-}
-
-// goTool returns the path of the go command, which the tests of how the
-// package builds (its flags, its consumers, the builds it refuses) run.
-func goTool(t testing.TB) string {
-	t.Helper()
-	path, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build: %v", err)
-	}
-	return path
 }
 
 // raiseNoFile lifts the soft RLIMIT_NOFILE to at least n (up to the hard limit).

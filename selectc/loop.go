@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -248,7 +248,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 	C.selectloop_clear_stop(l.c)
 
-	switch errno := syscall.Errno(-rc); {
+	switch errno := cErrno(int32(rc)); {
 	case rc == 0:
 		return nil
 	case rc == C.SELECTLOOP_ABORTED:
@@ -258,14 +258,14 @@ func (l *Loop) Run(ctx context.Context) error {
 			return errors.New("run: the loop dispatched a handle go-pointer does not hold")
 		}
 		panic(p)
-	case errno == syscall.EBADF:
-		return l.badFds()
+	case isBadFd(errno):
+		return l.badFds(errno)
 	case errno == syscall.EBUSY:
 		return ErrLoopRunning
 	case errno == syscall.ESHUTDOWN:
 		return ErrLoopClosed
 	}
-	return os.NewSyscallError("select", syscall.Errno(-rc))
+	return os.NewSyscallError("select", cErrno(int32(rc)))
 }
 
 // Close releases every handle still registered and the loop's eventfd. It
@@ -303,10 +303,10 @@ func (st *loopState) unrefAll(c *C.selectloop) {
 
 // badFds names the registered descriptors that select refused with EBADF,
 // in the words Select uses.
-func (l *Loop) badFds() error {
+func (l *Loop) badFds(errno syscall.Errno) error {
 	var fds [FdSetSize]C.int
 	n := C.selectloop_fds(l.c, &fds[0])
-	return badFds(fds[:n])
+	return badFds(fds[:n], errno)
 }
 
 // loopError turns a -errno of the C registry into an error naming op and fd;

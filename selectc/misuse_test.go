@@ -114,7 +114,7 @@ func TestMisuseCoversEveryType(t *testing.T) {
 }
 
 // misuseArgs makes an argument for each parameter type a method of the
-// package takes. The descriptor is a pipe's read end holding a byte, so
+// package takes. The descriptor is a connected socket holding a byte, so
 // that a select on it returns at once; the timeout is Forever, so that a
 // wait only ends when something (Close, above all) ends it.
 type misuseArgs struct {
@@ -226,7 +226,7 @@ func compareBool(a, b bool) int {
 
 func TestMisuse(t *testing.T) {
 	before := liveHandles.Load()
-	args := misuseArgs{fd: int(readyPipe(t).Fd())}
+	args := misuseArgs{fd: int(readySocket(t))}
 	names := make([]string, 0, len(misuseTypes))
 	for name := range misuseTypes {
 		names = append(names, name)
@@ -342,11 +342,7 @@ func misuseConcurrentClose(t *testing.T, args misuseArgs, mt misuseType, ptr ref
 // original: go vet's copylocks check must report the copies in
 // testdata/vetcopy, through their noCopy fields.
 func TestVetReportsCopies(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to run go vet: %v", err)
-	}
-	out, err := exec.Command(goBin, "vet", "./testdata/vetcopy").CombinedOutput()
+	out, err := exec.Command(goTool(t), "vet", "./testdata/vetcopy").CombinedOutput()
 	if err == nil {
 		t.Fatalf("go vet passed a package that copies a Poller and a Loop:\n%s", out)
 	}

@@ -9,7 +9,7 @@ import (
 
 // A build the package does not support fails at compile time, with the
 // reason as the error, never at run time: without cgo (nocgo.go), or for a
-// system other than Linux (notlinux.go), with cgo on or off.
+// system other than Linux and Windows (unsupported.go), with cgo on or off.
 func TestUnsupportedBuildsFailAtCompileTime(t *testing.T) {
 	goBin := goTool(t)
 	for _, c := range []struct {
@@ -17,8 +17,10 @@ func TestUnsupportedBuildsFailAtCompileTime(t *testing.T) {
 		want []string
 	}{
 		{[]string{"CGO_ENABLED=0"}, []string{"selectc_requires_cgo"}},
-		{[]string{"GOOS=darwin", "CGO_ENABLED=1", "CC=gcc"}, []string{"selectc_supports_only_linux"}},
-		{[]string{"GOOS=freebsd", "CGO_ENABLED=0"}, []string{"selectc_requires_cgo", "selectc_supports_only_linux"}},
+		{[]string{"GOOS=darwin", "CGO_ENABLED=1", "CC=gcc"}, []string{"selectc_supports_only_linux_and_windows"}},
+		{[]string{"GOOS=openbsd", "CGO_ENABLED=1", "CC=gcc"}, []string{"selectc_supports_only_linux_and_windows"}},
+		{[]string{"GOOS=windows", "CGO_ENABLED=0"}, []string{"selectc_requires_cgo"}},
+		{[]string{"GOOS=freebsd", "CGO_ENABLED=0"}, []string{"selectc_requires_cgo", "selectc_supports_only_linux_and_windows"}},
 	} {
 		cmd := exec.Command(goBin, "build", ".")
 		cmd.Env = append(os.Environ(), c.env...)

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -210,10 +210,10 @@ func (p *Poller) Wait(events []PollEvent, timeout time.Duration) (n int, err err
 
 // waitError names a failed wait's cause. Under p.mu.
 func (p *Poller) waitError(rc C.int) error {
-	switch errno := syscall.Errno(-rc); errno {
-	case syscall.EBADF:
-		return p.badFds()
-	case syscall.ESHUTDOWN:
+	switch errno := cErrno(int32(rc)); {
+	case isBadFd(errno):
+		return p.badFds(errno)
+	case errno == syscall.ESHUTDOWN:
 		return ErrPollerClosed
 	default:
 		return os.NewSyscallError("select", errno)
@@ -324,10 +324,10 @@ func (p *Poller) Close() error {
 
 // badFds names the registered descriptors that select refused with EBADF,
 // in the words Select uses. Under p.mu.
-func (p *Poller) badFds() error {
+func (p *Poller) badFds(errno syscall.Errno) error {
 	var fds [FdSetSize]C.int
 	n := C.selectpoller_fds(p.c, &fds[0])
-	return badFds(fds[:n])
+	return badFds(fds[:n], errno)
 }
 
 // registered returns the descriptors the C registry holds, for tests.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package selectc
 
 import (
@@ -14,17 +16,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// newPoller returns a Poller closed when the test ends.
-func newPoller(t testing.TB) *Poller {
-	t.Helper()
-	p, err := NewPoller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
 
 // waitFor runs one Wait with room for 16 events and returns them.
 func waitFor(t testing.TB, p *Poller, timeout time.Duration) []PollEvent {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -136,7 +136,7 @@ func (s *Selector[T]) fill(rlist, wlist, xlist []T, extra int) (n int, err error
 		bit := C.uint8_t(1 << k)
 		if s.kind == kindFD { // the common case: plain loads, no method call per element
 			for _, fd := range asFDs(lists[k]) {
-				if uint(fd) >= uint(FdSetSize) {
+				if !fdInRange(int(fd)) {
 					return 0, checkFd("select", int(fd))
 				}
 				fds[i], evs[i] = C.int(fd), bit
@@ -149,7 +149,7 @@ func (s *Selector[T]) fill(rlist, wlist, xlist []T, extra int) (n int, err error
 			if err != nil {
 				return 0, err
 			}
-			if uint(fd) >= uint(FdSetSize) {
+			if !fdInRange(fd) {
 				return 0, checkFd("select", fd)
 			}
 			fds[i], evs[i] = C.int(fd), bit

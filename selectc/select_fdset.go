@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -7,10 +7,7 @@ package selectc
 */
 import "C"
 
-import (
-	"os"
-	"syscall"
-)
+import "os"
 
 // SelectFdSet is select(2) as C has it: it waits until a descriptor below
 // nfds in r is readable, in w writable, or in e has an exceptional condition
@@ -52,7 +49,7 @@ func SelectFdSet(nfds int, r, w, e *FdSet, timeout *Timeval) (n int, err error) 
 		*timeout = timevalFromC(&tv)
 	}
 	if ret < 0 {
-		return 0, os.NewSyscallError("select", syscall.Errno(-ret))
+		return 0, os.NewSyscallError("select", cErrno(int32(ret)))
 	}
 	return int(ret), nil
 }

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 /* selectloop.c: see selectloop.h. */
 #include "selectloop.h"
@@ -13,8 +13,7 @@
 
 struct selectloop {
 	pthread_mutex_t mu; /* recursive: dispatch functions call back in */
-	struct selectregistry reg;
-	void *handle[FD_SETSIZE];
+	struct selectregistry reg; /* each registration's data is its handle */
 	int running;
 	pthread_t owner;    /* the running loop's thread */
 	struct selectloop_stats stats;
@@ -78,7 +77,7 @@ int selectloop_add(selectloop *l, int fd, int ev, void *handle)
 	lock(l);
 	int err = selectregistry_add(&l->reg, fd, ev);
 	if (!err) {
-		l->handle[fd] = handle;
+		*selectregistry_data(&l->reg, fd) = handle;
 		wake_if_other(l);
 	}
 	unlock(l);
@@ -98,10 +97,8 @@ int selectloop_mod(selectloop *l, int fd, int ev)
 int selectloop_del(selectloop *l, int fd, void **handle)
 {
 	lock(l);
-	int err = selectregistry_del(&l->reg, fd);
+	int err = selectregistry_del(&l->reg, fd, handle);
 	if (!err) {
-		*handle = l->handle[fd];
-		l->handle[fd] = NULL;
 		/* The caller may close fd next: a sleeping select must drop it. */
 		wake_if_other(l);
 	}
@@ -126,16 +123,6 @@ void selectloop_stop(selectloop *l)
 void selectloop_clear_stop(selectloop *l)
 {
 	atomic_store(&l->stop, 0);
-}
-
-/* ready_events gathers fd's bits from the three scratch sets. */
-static int ready_events(int fd, fd_set sets[3])
-{
-	int ev = 0;
-	for (int k = 0; k < 3; k++)
-		if (shim_fd_isset(fd, &sets[k]))
-			ev |= 1 << k;
-	return ev;
 }
 
 static int popcount3(int ev)
@@ -183,10 +170,7 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 			if (atomic_load(&l->stop))
 				continue;
 		}
-		for (int fd = 0; fd < c.nfds && n > 0; fd++) {
-			int ev = ready_events(fd, sets);
-			if (!ev)
-				continue;
+		for (int pos = 0, fd, ev; n > 0 && (fd = selectregistry_next_ready(&l->reg, sets, &c, &pos, &ev)) >= 0;) {
 			n -= popcount3(ev);
 			/* Re-read the registry: an earlier dispatch may have removed
 			 * fd, given its number to a new file, or changed its interest. */
@@ -194,7 +178,7 @@ int selectloop_run(selectloop *l, selectloop_dispatch_fn dispatch)
 			if (!ev)
 				continue;
 			l->stats.dispatches++;
-			if (dispatch(l->handle[fd], fd, ev)) {
+			if (dispatch(*selectregistry_data(&l->reg, fd), fd, ev)) {
 				ret = SELECTLOOP_ABORTED;
 				goto out;
 			}
@@ -225,11 +209,7 @@ int selectloop_close(selectloop *l)
 int selectloop_pop(selectloop *l, void **handle)
 {
 	lock(l);
-	int fd = selectregistry_pop(&l->reg);
-	if (fd >= 0) {
-		*handle = l->handle[fd];
-		l->handle[fd] = NULL;
-	}
+	int fd = selectregistry_pop(&l->reg, handle);
 	unlock(l);
 	return fd < 0 ? fd : 0;
 }

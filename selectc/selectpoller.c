@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 /* selectpoller.c: see selectpoller.h. */
 #include "selectpoller.h"
@@ -7,13 +7,9 @@
 #include "selectwake.h"
 
 #include <errno.h>
-#include <sched.h>
+#include <sched.h> /* sched_yield: POSIX, and winpthreads' on Windows */
 #include <stdatomic.h>
 #include <stdlib.h>
-
-typedef selectregistry_word word;
-#define WORD_BITS SELECTREGISTRY_WORD_BITS
-#define WORDS SELECTREGISTRY_WORDS
 
 struct selectpoller {
 	atomic_int mu;            /* a spinlock: see lock */
@@ -84,7 +80,7 @@ int selectpoller_mod(selectpoller *p, int fd, int ev)
 int selectpoller_del(selectpoller *p, int fd)
 {
 	lock(p);
-	return unlocked(p, selectregistry_del(&p->reg, fd));
+	return unlocked(p, selectregistry_del(&p->reg, fd, NULL));
 }
 
 int selectpoller_shutdown(selectpoller *p)
@@ -109,48 +105,20 @@ int selectpoller_fds(selectpoller *p, int *out)
 	return unlocked(p, selectregistry_fds(&p->reg, out));
 }
 
-/* scan writes to out, from index n on, the ready and still registered
- * descriptors in words [klo, khi) of the scratch sets r, w and x, the
- * first word masked with first and the last with last, and returns the new
- * count. When out is full and one more is ready, it records that one in
- * next_fd, for the next scan to start with, and sets *full. Under mu.
- * Inlined: a wait calls it once, or twice when it resumes mid-set. */
-static inline __attribute__((always_inline)) int
-scan(selectpoller *p, const word *r, const word *w, const word *x, int klo, int khi, word first,
-     word last, const struct selectregistry_copy *c, struct selectpoller_event *out, int n, int cap, int *full)
-{
-	for (int k = klo; k < khi; k++) {
-		word rk = r[k], wk = w[k], xk = x[k];
-		word any = rk | wk | xk;
-		if (k == klo)
-			any &= first;
-		if (k == khi - 1)
-			any &= last;
-		while (any) {
-			int bit = __builtin_ctzl(any);
-			int fd = k * WORD_BITS + bit;
-			int ev = (int)((rk >> bit) & 1) | (int)((wk >> bit) & 1) << 1 | (int)((xk >> bit) & 1) << 2;
-			any &= any - 1;
-			ev = selectregistry_wanted(&p->reg, fd, ev, c);
-			if (!ev)
-				continue;
-			if (n == cap) {
-				p->next_fd = fd;
-				*full = 1;
-				return n;
-			}
-			out[n].fd = fd;
-			out[n].ev = (uint8_t)ev;
-			n++;
-		}
-	}
-	return n;
-}
+/* collect writes the ready and still registered descriptors of the
+ * scratch sets to out, at most cap, resuming where the last wait that ran
+ * out of room stopped (p->next_fd), and returns how many. Under the lock.
+ * How it reads the sets is the system's: selectpoller_unix.h scans words
+ * of bits, selectpoller_windows.h the registry's slots. */
+#ifdef _WIN32
+#include "selectpoller_windows.h"
+#else
+#include "selectpoller_unix.h"
+#endif
 
 int selectpoller_wait(selectpoller *p, struct selectpoller_event *out, int cap, int64_t timeout_ns)
 {
 	fd_set sets[3];
-	word *r = WORDS(&sets[0]), *w = WORDS(&sets[1]), *x = WORDS(&sets[2]);
 	struct timeval tv, *tvp = NULL;
 
 	if (cap < 1)
@@ -197,18 +165,7 @@ int selectpoller_wait(selectpoller *p, struct selectpoller_event *out, int cap, 
 				selectwake_drain(p->reg.wakefd);
 				selectregistry_wake_clear(&p->reg, &sets[0]);
 			}
-			int full = 0, start = p->next_fd, nw = c.nwords;
-			p->next_fd = 0;
-			if (start == 0 || start >= nw * WORD_BITS) {
-				n = scan(p, r, w, x, 0, nw, ~(word)0, ~(word)0, &c, out, 0, cap, &full);
-			} else {
-				/* Resume where the last scan ran out of room, and wrap round. */
-				int ks = start / WORD_BITS;
-				word from = ~(((word)1 << (start % WORD_BITS)) - 1);
-				n = scan(p, r, w, x, ks, nw, from, ~(word)0, &c, out, 0, cap, &full);
-				if (!full)
-					n = scan(p, r, w, x, 0, ks + 1, ~(word)0, ~from, &c, out, n, cap, &full);
-			}
+			n = collect(p, sets, &c, out, cap);
 		}
 		unlock(p);
 		return n;

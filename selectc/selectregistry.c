@@ -62,6 +62,7 @@ int selectregistry_add(struct selectregistry *r, int fd, int ev)
 	if (err)
 		return err;
 	set_interest(r, fd, ev);
+	r->data[fd] = NULL;
 	r->since[fd] = ++r->epoch;
 	if (fd > r->maxfd)
 		r->maxfd = fd;
@@ -76,28 +77,31 @@ int selectregistry_mod(struct selectregistry *r, int fd, int ev)
 	return err;
 }
 
-/* forget unregisters fd, which is registered. */
-static void forget(struct selectregistry *r, int fd)
+/* forget unregisters fd, which is registered, giving back its data. */
+static void forget(struct selectregistry *r, int fd, void **data)
 {
+	if (data)
+		*data = r->data[fd];
+	r->data[fd] = NULL;
 	set_interest(r, fd, 0);
 	r->changes++;
 	while (r->maxfd > r->wakefd && !r->interest[r->maxfd])
 		r->maxfd--;
 }
 
-int selectregistry_del(struct selectregistry *r, int fd)
+int selectregistry_del(struct selectregistry *r, int fd, void **data)
 {
 	int err = check(r, fd, 0, 1);
 	if (!err)
-		forget(r, fd);
+		forget(r, fd, data);
 	return err;
 }
 
-int selectregistry_pop(struct selectregistry *r)
+int selectregistry_pop(struct selectregistry *r, void **data)
 {
 	for (int fd = r->maxfd; fd >= 0; fd--) {
 		if (r->interest[fd]) {
-			forget(r, fd);
+			forget(r, fd, data);
 			return fd;
 		}
 	}

@@ -22,9 +22,17 @@
  * own: it is never reported nor listed, and add refuses it.
  *
  * Calls return 0 or -errno, as in selectshim, checking the arguments before
- * the state: -ERANGE: fd outside [0, FD_SETSIZE); -EINVAL: ev empty or with
- * unknown bits; -ESHUTDOWN: closed; -EEXIST: fd registered already, or the
- * wake descriptor; -ENOENT: fd not registered.
+ * the state: -ERANGE: fd out of range (selectshim.h's rule); -EINVAL: ev
+ * empty or with unknown bits; -ESHUTDOWN: closed; -EEXIST: fd registered
+ * already, or the wake descriptor; -ENOENT: fd not registered; -ENOSPC
+ * (Windows only): FD_SETSIZE sockets registered already.
+ *
+ * The state is per system, behind these calls and the inline ones below:
+ * on Unix an fd_set is a bit mask and the registry arrays are indexed by
+ * the descriptor (selectregistry.c); on Windows an fd_set is Winsock's
+ * list, so the registry is a table of up to FD_SETSIZE sockets and a
+ * Write interest sits in the except set too, where Winsock reports a
+ * failed connect (selectregistry_windows.h and .c).
  */
 #ifndef SELECTREGISTRY_H
 #define SELECTREGISTRY_H
@@ -34,8 +42,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/select.h>
 
+#ifdef _WIN32
+#include "selectregistry_windows.h"
+#else
 /* An fd_set is read a word at a time: bit fd % SELECTREGISTRY_WORD_BITS of
  * word fd / SELECTREGISTRY_WORD_BITS, an array of unsigned long (or long)
  * in both glibc and musl. Their names for that array and its type differ
@@ -55,6 +65,7 @@ _Static_assert(_Alignof(fd_set) >= _Alignof(selectregistry_word), "fd_set is not
 struct selectregistry {
 	fd_set master[3];             /* read, write, except interest, the wake fd in read */
 	uint8_t interest[FD_SETSIZE]; /* 0: not registered */
+	void *data[FD_SETSIZE];       /* the owner's, per registration: selectregistry_data */
 	uint64_t since[FD_SETSIZE];   /* the epoch of each registration */
 	uint64_t epoch;               /* bumped by every add */
 	uint64_t changes;             /* bumped by every del */
@@ -71,31 +82,6 @@ struct selectregistry_copy {
 	int nfds, nwords;
 	uint64_t epoch, changes;
 };
-
-/* selectregistry_init empties r around the wake descriptor wakefd.
- * -ERANGE: wakefd outside [0, FD_SETSIZE). */
-int selectregistry_init(struct selectregistry *r, int wakefd);
-
-/* selectregistry_add registers fd with interest ev. */
-int selectregistry_add(struct selectregistry *r, int fd, int ev);
-
-/* selectregistry_mod replaces fd's interest. */
-int selectregistry_mod(struct selectregistry *r, int fd, int ev);
-
-/* selectregistry_del unregisters fd. */
-int selectregistry_del(struct selectregistry *r, int fd);
-
-/* selectregistry_pop unregisters the highest registered fd and returns it,
- * closed or not; -ENOENT when none is left. */
-int selectregistry_pop(struct selectregistry *r);
-
-/* selectregistry_close makes add, mod and del fail with -ESHUTDOWN from now
- * on; -ESHUTDOWN the second time. */
-int selectregistry_close(struct selectregistry *r);
-
-/* selectregistry_fds writes the registered descriptors, in order, to out,
- * which has room for FD_SETSIZE, and returns how many. */
-int selectregistry_fds(const struct selectregistry *r, int *out);
 
 /* selectregistry_copy copies the master sets into sets, only the words up
  * to the highest descriptor (all that select reads of them), and records
@@ -145,5 +131,65 @@ static inline void selectregistry_wake_clear(const struct selectregistry *r, fd_
 {
 	SELECTREGISTRY_WORDS(rset)[r->wake_word] &= ~r->wake_bit;
 }
+
+/* selectregistry_data is where the owner keeps one pointer per
+ * registration (selectloop's handle), NULL after add; fd must be
+ * registered. */
+static inline void **selectregistry_data(struct selectregistry *r, int fd)
+{
+	return &r->data[fd];
+}
+
+/* selectregistry_next_ready returns the next descriptor at or after the
+ * cursor *pos (0 to start) with a bit in scratch sets that copy c made,
+ * stores those bits in *ev (bit k: set k), and moves *pos past it; -1
+ * when none is left. The bits are the raw readiness, for
+ * selectregistry_wanted to filter. */
+static inline int selectregistry_next_ready(const struct selectregistry *r, fd_set sets[3],
+                                            const struct selectregistry_copy *c, int *pos, int *ev)
+{
+	(void)r;
+	for (int fd = *pos; fd < c->nfds; fd++) {
+		int e = 0;
+		for (int k = 0; k < 3; k++)
+			if (shim_fd_isset(fd, &sets[k]))
+				e |= 1 << k;
+		if (e) {
+			*pos = fd + 1;
+			*ev = e;
+			return fd;
+		}
+	}
+	*pos = c->nfds;
+	return -1;
+}
+#endif /* _WIN32 */
+
+/* selectregistry_init empties r around the wake descriptor wakefd.
+ * -ERANGE: wakefd outside [0, FD_SETSIZE). */
+int selectregistry_init(struct selectregistry *r, int wakefd);
+
+/* selectregistry_add registers fd with interest ev. */
+int selectregistry_add(struct selectregistry *r, int fd, int ev);
+
+/* selectregistry_mod replaces fd's interest. */
+int selectregistry_mod(struct selectregistry *r, int fd, int ev);
+
+/* selectregistry_del unregisters fd, giving its data pointer back in
+ * *data when data is not NULL. */
+int selectregistry_del(struct selectregistry *r, int fd, void **data);
+
+/* selectregistry_pop unregisters some registered fd (the highest, on Unix)
+ * and returns it, closed or not, its data in *data as del does; -ENOENT
+ * when none is left. */
+int selectregistry_pop(struct selectregistry *r, void **data);
+
+/* selectregistry_close makes add, mod and del fail with -ESHUTDOWN from now
+ * on; -ESHUTDOWN the second time. */
+int selectregistry_close(struct selectregistry *r);
+
+/* selectregistry_fds writes the registered descriptors, in order, to out,
+ * which has room for FD_SETSIZE, and returns how many. */
+int selectregistry_fds(const struct selectregistry *r, int *out);
 
 #endif /* SELECTREGISTRY_H */

@@ -1,17 +1,20 @@
-//go:build linux
+//go:build linux || windows
 
-/* selectshim.c: see selectshim.h. */
+/* selectshim.c: see selectshim.h. What differs by system (the fd_set
+ * macros' range or count rule, the select call itself) is in the one file
+ * of selectshim_unix.h and selectshim_windows.h that the system includes
+ * below; the rest is the same everywhere. */
 #include "selectshim.h"
+#ifdef _WIN32
+#include "selectshim_windows.h"
+#else
+#include "selectshim_unix.h"
+#endif
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
-
-static inline int fd_in_range(int fd)
-{
-	return fd >= 0 && fd < FD_SETSIZE;
-}
 
 int shim_fd_setsize(void)
 {
@@ -23,33 +26,9 @@ void shim_fd_zero(fd_set *set)
 	FD_ZERO(set);
 }
 
-int shim_fd_set(int fd, fd_set *set)
-{
-	if (!fd_in_range(fd))
-		return -ERANGE;
-	FD_SET(fd, set);
-	return 0;
-}
-
-int shim_fd_clr(int fd, fd_set *set)
-{
-	if (!fd_in_range(fd))
-		return -ERANGE;
-	FD_CLR(fd, set);
-	return 0;
-}
-
-int shim_fd_isset(int fd, const fd_set *set)
-{
-	if (!fd_in_range(fd))
-		return 0;
-	/* glibc's FD_ISSET takes a non-const pointer under FORTIFY; it only reads. */
-	return FD_ISSET(fd, (fd_set *)set) != 0;
-}
-
 int64_t shim_time_max(void)
 {
-	return sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX;
+	return sizeof(shim_sec_t) == 8 ? INT64_MAX : INT32_MAX;
 }
 
 struct timeval shim_timeval_from_ns(int64_t ns)
@@ -60,18 +39,18 @@ struct timeval shim_timeval_from_ns(int64_t ns)
 	int64_t us = ns / 1000 + (ns % 1000 != 0);
 	int64_t sec = us / 1000000;
 	if (sec > shim_time_max()) {
-		tv.tv_sec = (time_t)shim_time_max();
+		tv.tv_sec = (shim_sec_t)shim_time_max();
 		tv.tv_usec = 999999;
 		return tv;
 	}
-	tv.tv_sec = (time_t)sec;
-	tv.tv_usec = (suseconds_t)(us % 1000000);
+	tv.tv_sec = (shim_sec_t)sec;
+	tv.tv_usec = (shim_usec_t)(us % 1000000);
 	return tv;
 }
 
 /* timeval_left is want less the time since t0 on the monotonic clock, or
  * zero once that is past. Each part is subtracted on its own, so a tv_sec
- * near the largest time_t cannot overflow. */
+ * near the largest tv_sec cannot overflow. */
 static struct timeval timeval_left(struct timeval want, const struct timespec *t0)
 {
 	struct timespec now;
@@ -89,8 +68,8 @@ static struct timeval timeval_left(struct timeval want, const struct timespec *t
 		lus += 1000000;
 	}
 	if (ls >= 0) {
-		left.tv_sec = (time_t)ls;
-		left.tv_usec = (suseconds_t)lus;
+		left.tv_sec = (shim_sec_t)ls;
+		left.tv_usec = (shim_usec_t)lus;
 	}
 	return left;
 }
@@ -100,7 +79,7 @@ static struct timeval timeval_left(struct timeval want, const struct timespec *t
  * set, makes the call again after EINTR with that time left. */
 static int select_left(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv, int retry, uint64_t *eintr)
 {
-	if (nfds < 0 || nfds > FD_SETSIZE)
+	if (nfds < 0 || nfds > FD_SETSIZE) /* the same check everywhere, though Winsock ignores nfds */
 		return -ERANGE;
 	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
 		return -EINVAL;
@@ -113,8 +92,8 @@ static int select_left(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
 	for (;;) {
-		int n = select(nfds, r, w, e, tv);
-		int err = n < 0 ? errno : 0;
+		int n = sys_select(nfds, r, w, e, tv);
+		int err = n < 0 ? -n : 0;
 		if (timed)
 			*tv = n == 0 ? (struct timeval){0, 0} : timeval_left(want, &t0);
 		if (n >= 0)
@@ -143,20 +122,22 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns, ui
 
 	if (n < 0)
 		return -EINVAL;
-	FD_ZERO(&r);
-	FD_ZERO(&w);
-	FD_ZERO(&e);
+	shim_fd_zero(&r);
+	shim_fd_zero(&w);
+	shim_fd_zero(&e);
 	for (int i = 0; i < n; i++) {
-		int fd = fds[i];
+		int fd = fds[i], err = 0;
 		if (!fd_in_range(fd))
 			return -ERANGE;
 		if (ev[i] & SHIM_READ)
-			FD_SET(fd, &r);
-		if (ev[i] & SHIM_WRITE)
-			FD_SET(fd, &w);
-		if (ev[i] & SHIM_EXCEPT)
-			FD_SET(fd, &e);
-		if (fd >= nfds)
+			err = shim_fd_set(fd, &r);
+		if (!err && (ev[i] & SHIM_WRITE))
+			err = shim_fd_set(fd, &w);
+		if (!err && (ev[i] & (SHIM_EXCEPT | (SHIM_WRITE_IN_EXCEPT ? SHIM_WRITE : 0))))
+			err = shim_fd_set(fd, &e);
+		if (err)
+			return err; /* Winsock's count: more than FD_SETSIZE distinct sockets in a set */
+		if (SHIM_NFDS_USED && fd >= nfds)
 			nfds = fd + 1;
 	}
 
@@ -176,11 +157,11 @@ int shim_select_batch(const int *fds, uint8_t *ev, int n, int64_t timeout_ns, ui
 	for (int i = 0; i < n; i++) {
 		int fd = fds[i];
 		uint8_t want = ev[i], got = 0;
-		if ((want & SHIM_READ) && FD_ISSET(fd, &r))
+		if ((want & SHIM_READ) && shim_fd_isset(fd, &r))
 			got |= SHIM_READ;
-		if ((want & SHIM_WRITE) && FD_ISSET(fd, &w))
+		if ((want & SHIM_WRITE) && (shim_fd_isset(fd, &w) || (SHIM_WRITE_IN_EXCEPT && shim_fd_isset(fd, &e))))
 			got |= SHIM_WRITE;
-		if ((want & SHIM_EXCEPT) && FD_ISSET(fd, &e))
+		if ((want & SHIM_EXCEPT) && shim_fd_isset(fd, &e))
 			got |= SHIM_EXCEPT;
 		ev[i] = got;
 	}

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -98,7 +98,7 @@ func (tv Timeval) toC() (C.struct_timeval, error) {
 	if tv.Sec > maxTimeT {
 		tv = Timeval{Sec: maxTimeT, Usec: 999999}
 	}
-	return C.struct_timeval{tv_sec: C.time_t(tv.Sec), tv_usec: C.suseconds_t(tv.Usec)}, nil
+	return C.struct_timeval{tv_sec: C.shim_sec_t(tv.Sec), tv_usec: C.shim_usec_t(tv.Usec)}, nil
 }
 
 // timevalFromC widens c to a Timeval: exact, since both C types fit in an

@@ -3,7 +3,7 @@ package selectc
 import (
 	"errors"
 	"math"
-	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -98,8 +98,7 @@ func TestTimevalDurationSaturates(t *testing.T) {
 // SelectFdSet refuses, before the kernel, every Timeval that select(2)
 // would refuse or misread; it takes the huge ones the kernel saturates.
 func TestSelectFdSetTimevalEdges(t *testing.T) {
-	r := readyPipe(t)
-	fd := int(r.Fd())
+	fd := int(readySocket(t))
 	bad := []Timeval{
 		{-1, 0}, {0, -1}, {0, 1e6}, {0, 1 << 32}, {0, 1<<32 + 300000},
 		{math.MinInt64, 0}, {0, math.MaxInt64},
@@ -118,7 +117,7 @@ func TestSelectFdSetTimevalEdges(t *testing.T) {
 			t.Errorf("a refused timeval was rewritten: %+v -> %+v", in, tv)
 		}
 	}
-	// In range, however large: the ready pipe is reported at once.
+	// In range, however large: the ready socket is reported at once.
 	for _, tv := range []Timeval{{0, 999999}, {math.MaxInt64, 999999}, NewTimeval(math.MaxInt64)} {
 		var set FdSet
 		if err := set.Set(fd); err != nil {
@@ -143,14 +142,14 @@ func capTimeT(tv Timeval) Timeval {
 	return tv
 }
 
-// The largest time_t is 2^63-1, or 2^31-1 (about 68 years) where time_t is
-// 32 bits, which only a 32-bit platform may have (selectshim-test checks it
-// against sizeof(time_t)).
+// The largest tv_sec is 2^63-1, or 2^31-1 (about 68 years) where it is 32
+// bits, which only a 32-bit platform's time_t or Windows' long may be
+// (selectshim-test checks it against sizeof(time_t)).
 func TestMaxTimeT(t *testing.T) {
 	switch {
 	case maxTimeT == math.MaxInt64:
-	case maxTimeT == math.MaxInt32 && strconv.IntSize == 32:
-		t.Logf("time_t is 32 bits: timeouts saturate at %d s", maxTimeT)
+	case maxTimeT == math.MaxInt32 && (strconv.IntSize == 32 || runtime.GOOS == "windows"):
+		t.Logf("tv_sec is 32 bits: timeouts saturate at %d s", maxTimeT)
 	default:
 		t.Fatalf("maxTimeT = %d on a %d-bit platform", maxTimeT, strconv.IntSize)
 	}
@@ -164,22 +163,22 @@ func TestHugeTimeoutsWait(t *testing.T) {
 	const later = 50 * time.Millisecond
 	hundredYears := 100 * 365 * 24 * time.Hour
 	for _, d := range []time.Duration{hundredYears, math.MaxInt64} {
-		r := pipeReadableAfter(t, later)
-		got, _, _, err := Select([]*os.File{r}, nil, nil, d)
+		r := socketReadableAfter(t, later)
+		got, _, _, err := Select([]FD{r}, nil, nil, d)
 		if err != nil || len(got) != 1 {
-			t.Errorf("Select(pipe, %v) = %d ready, %v; want the pipe", d, len(got), err)
+			t.Errorf("Select(socket, %v) = %d ready, %v; want the socket", d, len(got), err)
 		}
 		p := newPoller(t)
-		r = pipeReadableAfter(t, later)
+		r = socketReadableAfter(t, later)
 		if err := p.Register(int(r.Fd()), Read); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := p.Wait(make([]PollEvent, 1), d); err != nil || n != 1 {
-			t.Errorf("Poller.Wait(%v) = %d, %v; want the pipe", d, n, err)
+			t.Errorf("Poller.Wait(%v) = %d, %v; want the socket", d, n, err)
 		}
 	}
 	for _, tv := range []Timeval{{Sec: 1 << 40}, {Sec: math.MaxInt64, Usec: 999999}, NewTimeval(hundredYears)} {
-		r := pipeReadableAfter(t, later)
+		r := socketReadableAfter(t, later)
 		var set FdSet
 		if err := set.Set(int(r.Fd())); err != nil {
 			t.Fatal(err)
@@ -189,7 +188,7 @@ func TestHugeTimeoutsWait(t *testing.T) {
 		n, err := SelectFdSet(int(r.Fd())+1, &set, nil, nil, &tv)
 		took := time.Since(start)
 		if err != nil || n != 1 || took < later/2 {
-			t.Errorf("SelectFdSet(pipe, %+v) = %d, %v after %v; want 1, nil after about %v", in, n, err, took, later)
+			t.Errorf("SelectFdSet(socket, %+v) = %d, %v after %v; want 1, nil after about %v", in, n, err, took, later)
 		}
 		if tv.Sec < 0 || tv.Usec < 0 || tv.Usec >= 1e6 || tv.Sec > min(in.Sec, maxTimeT) {
 			t.Errorf("time left %+v after %+v: negative, out of range or more than C was given", tv, in)

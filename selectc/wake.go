@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package selectc
 
@@ -43,10 +43,10 @@ type waker struct {
 func openWake() (int, error) {
 	var fd C.int
 	if rc := C.selectwake_open(&fd); rc != 0 {
-		if syscall.Errno(-rc) == syscall.ERANGE {
-			return -1, &FdError{Op: "eventfd", Fd: int(fd), Err: ErrFdRange}
+		if cErrno(int32(rc)) == syscall.ERANGE {
+			return -1, &FdError{Op: wakeOp, Fd: int(fd), Err: ErrFdRange}
 		}
-		return -1, os.NewSyscallError("eventfd", syscall.Errno(-rc))
+		return -1, os.NewSyscallError(wakeOp, cErrno(int32(rc)))
 	}
 	return int(fd), nil
 }

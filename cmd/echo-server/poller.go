@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/selectc/selectc/cmd/internal/echoserver"
 	"github.com/selectc/selectc/selectc"
 )
@@ -22,8 +20,8 @@ type pollerServer struct {
 	cfg     echoserver.Config
 	p       *selectc.Poller
 	ln      int
-	conns   []*echoserver.Conn // by descriptor: every client fd is below FdSetSize
-	ev      []selectc.Events   // what each descriptor is registered for
+	conns   echoserver.Table[*echoserver.Conn]
+	ev      echoserver.Table[selectc.Events] // what each descriptor is registered for
 	events  []selectc.PollEvent
 	buf     []byte
 	resting bool      // the listener is unregistered (EMFILE backoff) ...
@@ -40,13 +38,13 @@ const pollerYieldEvery = 64
 func servePoller(ctx context.Context, cfg echoserver.Config, ln int) error {
 	p, err := selectc.NewPoller()
 	if err != nil {
-		unix.Close(ln)
+		echoserver.CloseSocket(ln)
 		return err
 	}
 	s := &pollerServer{
 		cfg: cfg, p: p, ln: ln,
-		conns:  make([]*echoserver.Conn, selectc.FdSetSize),
-		ev:     make([]selectc.Events, selectc.FdSetSize),
+		conns:  echoserver.NewTable[*echoserver.Conn](),
+		ev:     echoserver.NewTable[selectc.Events](),
 		events: make([]selectc.PollEvent, selectc.FdSetSize), // room for every descriptor: one Wait reports all
 		buf:    make([]byte, echoserver.ReadSize),
 	}
@@ -104,7 +102,7 @@ func servePoller(ctx context.Context, cfg echoserver.Config, ln int) error {
 // (echoserver.Config.Serve), then registers it for what its state asks, or
 // closes it.
 func (s *pollerServer) ready(fd int, ev selectc.Events) {
-	c := s.conns[fd]
+	c := s.conns.Get(fd)
 	if c == nil {
 		return // closed earlier this round
 	}
@@ -112,14 +110,14 @@ func (s *pollerServer) ready(fd int, ev selectc.Events) {
 		s.drop(c)
 		return
 	}
-	if want := wantEvents(c); want != s.ev[fd] { // most events change nothing: no cgo call then
+	if want := wantEvents(c); want != s.ev.Get(fd) { // most events change nothing: no cgo call then
 		s.modify(c, want)
 	}
 }
 
 // modify registers c for want.
 func (s *pollerServer) modify(c *echoserver.Conn, want selectc.Events) {
-	if want == s.ev[c.Fd] {
+	if want == s.ev.Get(c.Fd) {
 		return
 	}
 	if err := s.p.Modify(c.Fd, want); err != nil {
@@ -127,7 +125,7 @@ func (s *pollerServer) modify(c *echoserver.Conn, want selectc.Events) {
 		s.drop(c)
 		return
 	}
-	s.ev[c.Fd] = want
+	s.ev.Set(c.Fd, want)
 }
 
 // add registers a new connection for reading and urgent data (the select
@@ -139,7 +137,8 @@ func (s *pollerServer) add(c *echoserver.Conn) {
 		c.Close()
 		return
 	}
-	s.conns[c.Fd], s.ev[c.Fd] = c, ev
+	s.conns.Set(c.Fd, c)
+	s.ev.Set(c.Fd, ev)
 }
 
 // drop unregisters the connection, then closes it: a Wait never watches a
@@ -151,7 +150,8 @@ func (s *pollerServer) drop(c *echoserver.Conn) {
 	if err := s.p.Unregister(c.Fd); err != nil {
 		s.cfg.Log.Error("unregister", "peer", c.Peer, "err", err)
 	}
-	s.conns[c.Fd], s.ev[c.Fd] = nil, 0
+	s.conns.Set(c.Fd, nil)
+	s.ev.Set(c.Fd, 0)
 	c.Close()
 }
 
@@ -189,13 +189,13 @@ func (s *pollerServer) wakeListener() {
 
 // closeAll closes, at shutdown, every client, the listener and the Poller.
 func (s *pollerServer) closeAll() {
-	for _, c := range s.conns {
+	for _, c := range s.conns.Values() {
 		if c != nil {
 			s.drop(c)
 		}
 	}
 	s.p.Unregister(s.ln) // fails harmlessly while the listener rests
-	unix.Close(s.ln)
+	echoserver.CloseSocket(s.ln)
 	if err := s.p.Close(); err != nil {
 		s.cfg.Log.Error("closing the poller", "err", err)
 	}

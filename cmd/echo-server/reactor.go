@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/selectc/selectc/cmd/internal/echoserver"
 	"github.com/selectc/selectc/selectc"
 )
@@ -30,7 +28,7 @@ type reactor struct {
 func serveReactor(ctx context.Context, cfg echoserver.Config, ln int) error {
 	loop, err := selectc.NewLoop()
 	if err != nil {
-		unix.Close(ln)
+		echoserver.CloseSocket(ln)
 		return err
 	}
 	r := &reactor{
@@ -134,7 +132,7 @@ func (r *reactor) closeAll() {
 		}
 	}
 	r.loop.Unregister(r.ln) // fails harmlessly while the listener rests
-	unix.Close(r.ln)
+	echoserver.CloseSocket(r.ln)
 	if err := r.loop.Close(); err != nil {
 		r.cfg.Log.Error("closing the loop", "err", err)
 	}

@@ -3,8 +3,6 @@ package echoserver
 import (
 	"io"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // Conn is one client connection and its queue of echo not yet sent.
@@ -54,7 +52,7 @@ func (c *Conn) ReadEcho(buf []byte) (read, sent int, err error) {
 	}
 	n, err := rawRead(c.Fd, buf)
 	switch {
-	case err == unix.EAGAIN || err == unix.EINTR:
+	case isAgain(err) || isIntr(err):
 		return 0, 0, nil // readiness was stale; select will say again
 	case err != nil:
 		return 0, 0, os.NewSyscallError("read", err)
@@ -96,9 +94,9 @@ func (c *Conn) Flush() (sent int, err error) {
 // read or never there; EAGAIN: its pointer came before the byte).
 func (c *Conn) ReadUrgent() (b byte, ok bool, err error) {
 	var one [1]byte
-	n, _, err := unix.Recvfrom(c.Fd, one[:], unix.MSG_OOB|unix.MSG_DONTWAIT)
+	n, err := recvUrgent(c.Fd, one[:])
 	switch {
-	case err == unix.EINVAL || err == unix.EAGAIN || err == unix.EINTR:
+	case isNoUrgent(err):
 		return 0, false, nil
 	case err != nil:
 		return 0, false, os.NewSyscallError("recv MSG_OOB", err)
@@ -113,9 +111,9 @@ func (c *Conn) write(b []byte) (int, error) {
 	for total < len(b) {
 		n, err := rawWrite(c.Fd, b[total:])
 		switch {
-		case err == unix.EINTR:
+		case isIntr(err):
 			continue
-		case err == unix.EAGAIN:
+		case isAgain(err):
 			return total, nil
 		case err != nil:
 			return total, os.NewSyscallError("write", err)
@@ -128,5 +126,5 @@ func (c *Conn) write(b []byte) (int, error) {
 // Close closes the socket; the Conn must not be used after.
 func (c *Conn) Close() error {
 	c.pending.reset()
-	return unix.Close(c.Fd)
+	return CloseSocket(c.Fd)
 }

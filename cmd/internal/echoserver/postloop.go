@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"slices"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ListSelector is a select over descriptor lists with Python's select.select
@@ -26,7 +24,7 @@ type PostLoop struct {
 	ln      FD
 	inputs  []FD
 	outputs []FD
-	conns   []*Conn // by descriptor: every client fd is below FdSetSize
+	conns   Table[*Conn]
 	buf     []byte
 	resting time.Time // while in the future, the listener is out of inputs (EMFILE backoff)
 	served  int       // descriptors served since the last yield
@@ -46,7 +44,7 @@ func NewPostLoop(cfg Config, sel ListSelector, ln int) *PostLoop {
 		cfg:   cfg,
 		sel:   sel,
 		ln:    FD(ln),
-		conns: make([]*Conn, FdSetSize),
+		conns: NewTable[*Conn](),
 		buf:   make([]byte, ReadSize),
 	}
 }
@@ -106,7 +104,7 @@ func (s *PostLoop) Serve(ctx context.Context) error {
 // serve runs the round's step for the client on fd (Config.Serve), then
 // puts it in the lists its state asks for, or closes it.
 func (s *PostLoop) serve(fd FD, readable, writable, urgent bool) {
-	c := s.conns[fd]
+	c := s.conns.Get(int(fd))
 	if c == nil {
 		return // closed earlier this round
 	}
@@ -145,7 +143,7 @@ func (s *PostLoop) drop(c *Conn) {
 	if c.writing {
 		s.outputs = toggle(s.outputs, fd, false)
 	}
-	s.conns[fd] = nil
+	s.conns.Set(int(fd), nil)
 	c.Close()
 }
 
@@ -159,7 +157,7 @@ func (s *PostLoop) acceptAll() {
 }
 
 func (s *PostLoop) add(c *Conn) {
-	s.conns[c.Fd] = c
+	s.conns.Set(c.Fd, c)
 	s.inputs, c.reading = append(s.inputs, FD(c.Fd)), true
 }
 
@@ -181,10 +179,10 @@ func (s *PostLoop) wakeListener() {
 
 // closeAll closes every client and the listener, at shutdown.
 func (s *PostLoop) closeAll() {
-	for _, c := range s.conns {
+	for _, c := range s.conns.Values() {
 		if c != nil {
 			s.drop(c)
 		}
 	}
-	unix.Close(int(s.ln))
+	CloseSocket(int(s.ln))
 }

@@ -193,7 +193,11 @@ func (p *Proc) stop() (time.Duration, error) {
 	default:
 	}
 	t0 := time.Now()
-	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	sig := p.Spec.StopSignal
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	if err := p.Cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.kill()
 		return 0, fmt.Errorf("stop %s: %w", p.Spec.Name, err)
 	}

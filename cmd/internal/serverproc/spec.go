@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 )
 
 // Engine is the readiness mechanism a server waits on.
@@ -48,6 +49,10 @@ type Spec struct {
 	// Sanitized: built with ASan/UBSan to find memory errors; its timings
 	// measure the sanitizer, so the benchmark leaves it out by default.
 	Sanitized bool
+	// StopSignal is what Stop sends; 0 means SIGTERM. A Windows server
+	// under wine gets SIGINT, which wine hands it as a Ctrl-C (SIGTERM
+	// would end the process at once).
+	StopSignal syscall.Signal
 }
 
 // Go reports whether the server runs on the Go runtime.
