@@ -232,7 +232,10 @@ func TestFetchFaults(t *testing.T) {
 		}
 		t.Logf("%-7s after %6v, %6d B: %v", f.name, r.Took.Round(time.Millisecond), len(r.Body), r.Err)
 	}
-	if r := results[2]; r.Took < stallLimit {
+	// curl times a transfer on its own clock, kept in milliseconds and read
+	// at its own moments, so it may fire a hair before Go's clock says the
+	// limit has passed (299.986 ms seen in CI); a millisecond is its grain.
+	if r := results[2]; r.Took < stallLimit-time.Millisecond {
 		t.Errorf("stall ended after %v, before its limit of %v", r.Took, stallLimit)
 	}
 	if paced.Err != nil {
