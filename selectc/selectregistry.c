@@ -5,8 +5,6 @@
 
 #include <errno.h>
 
-#define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
-
 int selectregistry_init(struct selectregistry *r, int wakefd)
 {
 	if (wakefd < 0 || wakefd >= FD_SETSIZE)
@@ -34,15 +32,9 @@ static void set_interest(struct selectregistry *r, int fd, int ev)
 	}
 }
 
-/* bad_events: ev empty, or with bits select has no set for. */
-static int bad_events(int ev)
-{
-	return ev == 0 || (ev & ~EV_ALL);
-}
-
 /* check is every call's check, the arguments before the state: fd, then
- * bad_ev (bad_events, for a call that takes events), then whether the call
- * needs fd registered (mod, del) or not (add). */
+ * bad_ev (selectregistry_bad_events, for a call that takes events), then
+ * whether the call needs fd registered (mod, del) or not (add). */
 static int check(const struct selectregistry *r, int fd, int bad_ev, int registered)
 {
 	if (fd < 0 || fd >= FD_SETSIZE)
@@ -58,7 +50,7 @@ static int check(const struct selectregistry *r, int fd, int bad_ev, int registe
 
 int selectregistry_add(struct selectregistry *r, int fd, int ev)
 {
-	int err = check(r, fd, bad_events(ev), 0);
+	int err = check(r, fd, selectregistry_bad_events(ev), 0);
 	if (err)
 		return err;
 	set_interest(r, fd, ev);
@@ -71,7 +63,7 @@ int selectregistry_add(struct selectregistry *r, int fd, int ev)
 
 int selectregistry_mod(struct selectregistry *r, int fd, int ev)
 {
-	int err = check(r, fd, bad_events(ev), 1);
+	int err = check(r, fd, selectregistry_bad_events(ev), 1);
 	if (!err)
 		set_interest(r, fd, ev);
 	return err;
@@ -106,14 +98,6 @@ int selectregistry_pop(struct selectregistry *r, void **data)
 		}
 	}
 	return -ENOENT;
-}
-
-int selectregistry_close(struct selectregistry *r)
-{
-	if (r->closed)
-		return -ESHUTDOWN;
-	r->closed = 1;
-	return 0;
 }
 
 int selectregistry_fds(const struct selectregistry *r, int *out)

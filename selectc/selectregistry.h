@@ -185,8 +185,21 @@ int selectregistry_del(struct selectregistry *r, int fd, void **data);
 int selectregistry_pop(struct selectregistry *r, void **data);
 
 /* selectregistry_close makes add, mod and del fail with -ESHUTDOWN from now
- * on; -ESHUTDOWN the second time. */
-int selectregistry_close(struct selectregistry *r);
+ * on; -ESHUTDOWN the second time. The same on every system. */
+static inline int selectregistry_close(struct selectregistry *r)
+{
+	if (r->closed)
+		return -ESHUTDOWN;
+	r->closed = 1;
+	return 0;
+}
+
+/* selectregistry_bad_events reports an interest add and mod refuse: empty,
+ * or with bits select has no set for. The same on every system. */
+static inline int selectregistry_bad_events(int ev)
+{
+	return ev == 0 || (ev & ~(SHIM_READ | SHIM_WRITE | SHIM_EXCEPT));
+}
 
 /* selectregistry_fds writes the registered descriptors, in order, to out,
  * which has room for FD_SETSIZE, and returns how many. */

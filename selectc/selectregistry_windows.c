@@ -5,8 +5,6 @@
 
 #include <errno.h>
 
-#define EV_ALL (SHIM_READ | SHIM_WRITE | SHIM_EXCEPT)
-
 int selectregistry_init(struct selectregistry *r, int wakefd)
 {
 	if (wakefd < 0)
@@ -40,11 +38,6 @@ static void set_interest(struct selectregistry *r, int i, int ev)
 	}
 }
 
-static int bad_events(int ev)
-{
-	return ev == 0 || (ev & ~EV_ALL);
-}
-
 /* check is every call's check, as selectregistry.c's: fd, events, state,
  * then the registration, giving the slot through *slot. */
 static int check(const struct selectregistry *r, int fd, int bad_ev, int registered, int *slot)
@@ -67,7 +60,7 @@ static int check(const struct selectregistry *r, int fd, int bad_ev, int registe
 int selectregistry_add(struct selectregistry *r, int fd, int ev)
 {
 	int i;
-	int err = check(r, fd, bad_events(ev), 0, &i);
+	int err = check(r, fd, selectregistry_bad_events(ev), 0, &i);
 	if (err)
 		return err;
 	for (i = 0; i < r->nslots && r->interest[i]; i++)
@@ -85,7 +78,7 @@ int selectregistry_add(struct selectregistry *r, int fd, int ev)
 int selectregistry_mod(struct selectregistry *r, int fd, int ev)
 {
 	int i;
-	int err = check(r, fd, bad_events(ev), 1, &i);
+	int err = check(r, fd, selectregistry_bad_events(ev), 1, &i);
 	if (!err)
 		set_interest(r, i, ev);
 	return err;
@@ -122,14 +115,6 @@ int selectregistry_pop(struct selectregistry *r, void **data)
 		}
 	}
 	return -ENOENT;
-}
-
-int selectregistry_close(struct selectregistry *r)
-{
-	if (r->closed)
-		return -ESHUTDOWN;
-	r->closed = 1;
-	return 0;
 }
 
 int selectregistry_fds(const struct selectregistry *r, int *out)
