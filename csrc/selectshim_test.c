@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -317,6 +318,34 @@ static void test_batch(int p[2])
 	}
 }
 
+/* A set with nothing in it goes to the kernel as NULL (selectshim_unix.h's
+ * in_use), which spares the kernel copying it in and its answer back out.
+ * In read-only memory a set the kernel is given draws EFAULT when it
+ * writes the answer back: sets of zero words there draw none, and a set
+ * with a bit in it there does. */
+static void test_empty_sets(int p[2])
+{
+	fd_set *ro = mmap(NULL, 2 * sizeof(fd_set), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!check(ro != MAP_FAILED, "mmap two fd_sets"))
+		return;
+	shim_fd_zero(&ro[0]);
+	shim_fd_zero(&ro[1]);
+	shim_fd_set(p[0], &ro[1]);
+	check(mprotect(ro, 2 * sizeof(fd_set), PROT_READ) == 0, "make them read-only");
+
+	fd_set r;
+	shim_fd_zero(&r);
+	shim_fd_set(p[0], &r);
+	struct timeval tv = {0, 0};
+	int n = shim_select(p[0] + 1, &r, &ro[0], &ro[0], &tv);
+	check(n >= 0, "shim_select: empty write and except sets in read-only memory go as NULL (n=%d)", n);
+	shim_fd_zero(&r);
+	tv = (struct timeval){0, 0};
+	n = shim_select(p[0] + 1, &r, NULL, &ro[1], &tv);
+	check(n == -EFAULT, "shim_select: a set with a bit in it goes to the kernel, which cannot write read-only memory (n=%d, want %d)", n, -EFAULT);
+	munmap(ro, 2 * sizeof(fd_set));
+}
+
 int main(void)
 {
 	int p[2];
@@ -332,6 +361,7 @@ int main(void)
 	test_select_eintr(p);
 	test_select_retry(p);
 	test_batch(p);
+	test_empty_sets(p);
 	close(p[0]);
 	close(p[1]);
 	return check_done("selectshim-test");

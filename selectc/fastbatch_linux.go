@@ -62,40 +62,49 @@ func (b *batch) pollFast(timeout time.Duration) bool {
 // poll is shim_select_batch with a zero timeout, in Go: it answers, and
 // reports true, when something is ready, or when nothing is and the
 // caller polls (wait false); otherwise the batch is left as it was, for the
-// C path. fill has checked every descriptor's range.
+// C path. fill has checked every descriptor's range. As in the Poller's
+// fast path, the scratch sets are one word each while every descriptor
+// sits below a word's width, which spares zeroing 3 × 128 bytes.
 func (b *batch) poll(wait bool) bool {
-	var s [3]rawselect.Set
-	fds, evs := b.fds, b.ev[:len(b.fds)] // one bounds check here, none in the loops
 	nfds := 0
-	for i, fd := range fds {
-		ev := evs[i]
-		if ev&C.SHIM_READ != 0 {
-			s[0].Add(int(fd))
-		}
-		if ev&C.SHIM_WRITE != 0 {
-			s[1].Add(int(fd))
-		}
-		if ev&C.SHIM_EXCEPT != 0 {
-			s[2].Add(int(fd))
-		}
+	for _, fd := range b.fds {
 		nfds = max(nfds, int(fd)+1)
 	}
-	ready, errno := rawselect.Poll(nfds, &s[0][0], &s[1][0], &s[2][0])
+	if nfds <= rawselect.WordBits {
+		var s [3][1]uint
+		return b.pollWords(s[0][:], s[1][:], s[2][:], nfds, wait)
+	}
+	var s [3]rawselect.Set
+	return b.pollWords(s[0][:], s[1][:], s[2][:], nfds, wait)
+}
+
+// pollWords is poll on zeroed scratch sets r, w and x, each of at least
+// nfds bits.
+func (b *batch) pollWords(r, w, x []uint, nfds int, wait bool) bool {
+	const wb = rawselect.WordBits
+	fds, evs := b.fds, b.ev[:len(b.fds)] // one bounds check here, none in the loops
+	for i, fd := range fds {
+		k, bit, ev := int(fd)/wb, uint(1)<<(uint(fd)%wb), evs[i]
+		if ev&C.SHIM_READ != 0 {
+			r[k] |= bit
+		}
+		if ev&C.SHIM_WRITE != 0 {
+			w[k] |= bit
+		}
+		if ev&C.SHIM_EXCEPT != 0 {
+			x[k] |= bit
+		}
+	}
+	ready, errno := rawselect.Poll(nfds, &r[0], &w[0], &x[0])
 	if errno != 0 || (ready == 0 && wait) {
 		return false
 	}
 	for i, fd := range fds {
-		ev, got := evs[i], C.uint8_t(0)
-		if ev&C.SHIM_READ != 0 && s[0].Has(int(fd)) {
-			got |= C.SHIM_READ
-		}
-		if ev&C.SHIM_WRITE != 0 && s[1].Has(int(fd)) {
-			got |= C.SHIM_WRITE
-		}
-		if ev&C.SHIM_EXCEPT != 0 && s[2].Has(int(fd)) {
-			got |= C.SHIM_EXCEPT
-		}
-		evs[i] = got
+		k, sh, got := int(fd)/wb, uint(fd)%wb, C.uint8_t(0)
+		got |= C.uint8_t(r[k]>>sh&1) * C.SHIM_READ
+		got |= C.uint8_t(w[k]>>sh&1) * C.SHIM_WRITE
+		got |= C.uint8_t(x[k]>>sh&1) * C.SHIM_EXCEPT
+		evs[i] &= got
 	}
 	return true
 }

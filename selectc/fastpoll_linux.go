@@ -25,11 +25,15 @@ import (
 // skips the scheduler's handshake that a cgo call into a system call pays
 // (the README's "The floor"). Only a wait that has to sleep crosses into
 // C, whose select may block. The fast path does what selectpoller_wait
-// does, step for step and under its lock (selectpoller_fastpath): the same
-// copy, the wake descriptor left out of a poll and drained when it fired,
-// the same interest and epoch test per descriptor, the same cap and
-// round-robin resume through next_fd. It never decides a failure: any
-// error, and a poller shut down, go to the C path, which reports them.
+// does, step for step (selectpoller_fastpath): the same copy, under its
+// lock; the wake descriptor left out of a poll and drained when it fired;
+// the same interest and epoch test per descriptor; the same cap and
+// round-robin resume through next_fd. One step it spares when it can: when
+// the registry's gen is as the copy found it, nothing was registered,
+// modified or removed meanwhile, so every ready bit is one the registry
+// still wants, and the scan takes neither the lock again nor the test
+// (selectregistry_changed). It never decides a failure: any error, and a
+// poller shut down, go to the C path, which reports them.
 //
 // Poller.Wait's one hook is fastPoll.wait; a platform without a fast path
 // has a wait that always answers false.
@@ -69,7 +73,8 @@ var testHookFastPolled func()
 type fastPoll struct {
 	lock   *int32 // selectpoller's spinlock
 	reg    *C.struct_selectregistry
-	nextFd *C.int
+	gen    *uint64 // &reg.gen, read atomically without the lock
+	nextFd *int32  // selectpoller's next_fd, a relaxed atomic in C
 	mode   fastMode
 
 	// After a miss (nothing ready), the next skip waits with a timeout go
@@ -90,7 +95,11 @@ func (f *fastPoll) init(p *C.selectpoller) {
 	C.selectpoller_fastpath(p, &v)
 	f.lock = (*int32)(unsafe.Pointer(v.lock))
 	f.reg = v.reg
-	f.nextFd = v.next_fd
+	f.gen = (*uint64)(unsafe.Pointer(&v.reg.gen))
+	f.nextFd = (*int32)(unsafe.Pointer(v.next_fd))
+	if uintptr(unsafe.Pointer(f.gen))%8 != 0 { // 64-bit atomics need it (32-bit ARM); C aligns it so
+		f.mode = fastNever
+	}
 }
 
 // wait is Poller.Wait's fast path. It reports ok and the ready count when
@@ -165,8 +174,8 @@ func (f *fastPoll) pollWords(r, w, x []uint, events []PollEvent, withWake bool) 
 	for k := range r {
 		r[k], w[k], x[k] = master[0][k], master[1][k], master[2][k]
 	}
-	nfds, epoch := int(reg.maxfd)+1, uint64(reg.epoch)
-	wakeWord, wakeBit := int(reg.wake_word), uint(reg.wake_bit)
+	nfds, epoch, gen := int(reg.maxfd)+1, uint64(reg.epoch), uint64(reg.gen)
+	wakeWord, wakeBit, wakefd := int(reg.wake_word), uint(reg.wake_bit), int(reg.wakefd)
 	f.release()
 	if !withWake {
 		r[wakeWord] &^= wakeBit
@@ -183,68 +192,82 @@ func (f *fastPoll) pollWords(r, w, x []uint, events []PollEvent, withWake bool) 
 		return 0, true
 	}
 
-	f.acquire()
-	if reg.closed != 0 {
-		f.release()
-		return 0, false
-	}
-	if r[wakeWord]&wakeBit != 0 { // the wake's readiness is not the caller's
-		drainWake(int(reg.wakefd))
-		r[wakeWord] &^= wakeBit
-	}
-	start := int(*f.nextFd)
-	*f.nextFd = 0
-	full := false
-	if start == 0 || start >= nw*rawselect.WordBits {
-		n, _ = f.scan(r, w, x, 0, nw, ^uint(0), ^uint(0), epoch, events, 0)
-	} else { // resume where the last scan ran out of room, and wrap round
-		ks := start / rawselect.WordBits
-		from := ^(uint(1)<<(uint(start)%rawselect.WordBits) - 1)
-		n, full = f.scan(r, w, x, ks, nw, from, ^uint(0), epoch, events, 0)
-		if !full {
-			n, _ = f.scan(r, w, x, 0, ks+1, ^uint(0), ^from, epoch, events, n)
+	// gen unchanged: the copy is the registry (selectregistry_changed), and
+	// a shut-down poller has a new gen too. Else the scan checks each
+	// descriptor against the registry, under the lock.
+	check := atomic.LoadUint64(f.gen) != gen
+	if check {
+		f.acquire()
+		if reg.closed != 0 {
+			f.release()
+			return 0, false
 		}
 	}
-	f.release()
+	if r[wakeWord]&wakeBit != 0 { // the wake's readiness is not the caller's
+		drainWake(wakefd)
+		r[wakeWord] &^= wakeBit
+	}
+	start := int(atomic.LoadInt32(f.nextFd))
+	atomic.StoreInt32(f.nextFd, 0)
+	if nw == 1 && start == 0 { // one word, from its first bit: the common case, inline
+		n, _ = f.pick(0, r[0], w[0], x[0], ^uint(0), check, epoch, events, 0)
+	} else {
+		n = f.scan(r, w, x, nw, start, check, epoch, events)
+	}
+	if check {
+		f.release()
+	}
 	return n, true
 }
 
-// scan is selectpoller.c's scan: it writes to events, from index n on, the
-// ready descriptors in words [klo, khi) of r, w and x that are still
-// registered, no newer than the copy (epoch), for the events they still
-// want, the first word masked with first and the last with last. When
-// events is full and one more is ready, it records that one in next_fd and
-// reports full. Under the lock.
-func (f *fastPoll) scan(r, w, x []uint, klo, khi int, first, last uint, epoch uint64,
-	events []PollEvent, n int) (int, bool) {
-	reg := f.reg
-	for k := klo; k < khi; k++ {
-		rk, wk, xk := r[k], w[k], x[k]
-		any := rk | wk | xk
-		if k == klo {
-			any &= first
+// scan is selectpoller.c's collect: it writes to events the ready
+// descriptors in the nw words of r, w and x, starting with start (where
+// the last scan ran out of room, 0 for the first) and wrapping round.
+// With check, under the lock.
+func (f *fastPoll) scan(r, w, x []uint, nw, start int, check bool, epoch uint64, events []PollEvent) int {
+	if start >= nw*rawselect.WordBits {
+		start = 0
+	}
+	ks := start / rawselect.WordBits
+	from := ^(uint(1)<<(uint(start)%rawselect.WordBits) - 1)
+	n, full := 0, false
+	for i := 0; i <= nw && !full; i++ { // words ks .. nw-1, then 0 .. ks, the last one below from
+		k, mask := (ks+i)%nw, ^uint(0)
+		switch {
+		case i == 0:
+			mask = from
+		case i == nw:
+			mask = ^from
 		}
-		if k == khi-1 {
-			any &= last
-		}
-		for any != 0 {
-			bit := uint(mathbits.TrailingZeros(any))
-			fd := k*rawselect.WordBits + int(bit)
-			any &= any - 1
-			if uint64(reg.since[fd]) > epoch { // selectregistry_wanted
+		n, full = f.pick(k, r[k], w[k], x[k], mask, check, epoch, events, n)
+	}
+	return n
+}
+
+// pick writes to events, from index n on, the ready descriptors of word k
+// of the scratch sets (rk, wk, xk), those of mask alone; with check only
+// those still registered, no newer than the copy (epoch), for the events
+// they still want (selectregistry_wanted). When events is full and one
+// more is ready, it records that one in next_fd and reports full.
+func (f *fastPoll) pick(k int, rk, wk, xk, mask uint, check bool, epoch uint64, events []PollEvent, n int) (int, bool) {
+	for any := (rk | wk | xk) & mask; any != 0; any &= any - 1 {
+		bit := uint(mathbits.TrailingZeros(any))
+		fd := k*rawselect.WordBits + int(bit)
+		ev := rk>>bit&1 | (wk>>bit&1)<<1 | (xk>>bit&1)<<2
+		if check {
+			if uint64(f.reg.since[fd]) > epoch {
 				continue
 			}
-			ev := (rk>>bit&1 | (wk>>bit&1)<<1 | (xk>>bit&1)<<2) & uint(reg.interest[fd])
-			if ev == 0 {
+			if ev &= uint(f.reg.interest[fd]); ev == 0 {
 				continue
 			}
-			if n == len(events) {
-				*f.nextFd = C.int(fd)
-				return n, true
-			}
-			events[n] = PollEvent{Fd: fd, Events: Events(ev)}
-			n++
 		}
+		if n == len(events) {
+			atomic.StoreInt32(f.nextFd, int32(fd))
+			return n, true
+		}
+		events[n] = PollEvent{Fd: fd, Events: Events(ev)}
+		n++
 	}
 	return n, false
 }

@@ -15,10 +15,13 @@ struct selectpoller {
 	atomic_int mu;            /* a spinlock: see lock */
 	struct selectregistry reg;
 	uint64_t eintr;           /* selects interrupted by a signal, and retried */
-	int next_fd;              /* where the next scan starts, after one that ran out of room */
+	/* Where the next scan starts, after one that ran out of room: advice
+	 * for fairness, read and written with relaxed atomics, since the
+	 * fast path writes it without the lock. */
+	atomic_int next_fd;
 };
 
-/* selectpoller_fastpath hands out mu as an int. */
+/* selectpoller_fastpath hands out mu and next_fd as ints. */
 _Static_assert(sizeof(atomic_int) == sizeof(int) && _Alignof(atomic_int) == _Alignof(int),
                "atomic_int is not laid out as an int");
 
@@ -55,6 +58,7 @@ int selectpoller_new(int wakefd, selectpoller **out)
 		free(p);
 	else {
 		atomic_init(&p->mu, 0);
+		atomic_init(&p->next_fd, 0);
 		*out = p;
 	}
 	return err;
@@ -96,7 +100,7 @@ void selectpoller_fastpath(selectpoller *p, struct selectpoller_fastpath *out)
 {
 	out->lock = (int *)&p->mu;
 	out->reg = &p->reg;
-	out->next_fd = &p->next_fd;
+	out->next_fd = (int *)&p->next_fd;
 }
 
 int selectpoller_fds(selectpoller *p, int *out)

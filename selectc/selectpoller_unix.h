@@ -36,7 +36,7 @@ scan(selectpoller *p, const word *r, const word *w, const word *x, int klo, int 
 			if (!ev)
 				continue;
 			if (n == cap) {
-				p->next_fd = fd;
+				atomic_store_explicit(&p->next_fd, fd, memory_order_relaxed);
 				*full = 1;
 				return n;
 			}
@@ -52,8 +52,8 @@ static int collect(selectpoller *p, fd_set sets[3], const struct selectregistry_
                    struct selectpoller_event *out, int cap)
 {
 	word *r = WORDS(&sets[0]), *w = WORDS(&sets[1]), *x = WORDS(&sets[2]);
-	int n, full = 0, start = p->next_fd, nw = c->nwords;
-	p->next_fd = 0;
+	int n, full = 0, start = atomic_load_explicit(&p->next_fd, memory_order_relaxed), nw = c->nwords;
+	atomic_store_explicit(&p->next_fd, 0, memory_order_relaxed);
 	if (start == 0 || start >= nw * WORD_BITS)
 		return scan(p, r, w, x, 0, nw, ~(word)0, ~(word)0, c, out, 0, cap, &full);
 	/* Resume where the last scan ran out of room, and wrap round. */

@@ -19,7 +19,7 @@ static int collect_from(selectpoller *p, fd_set sets[3], const struct selectregi
 		if (!ev)
 			continue;
 		if (n == cap) {
-			p->next_fd = *pos - 1;
+			atomic_store_explicit(&p->next_fd, *pos - 1, memory_order_relaxed);
 			*full = 1;
 			break;
 		}
@@ -33,8 +33,8 @@ static int collect_from(selectpoller *p, fd_set sets[3], const struct selectregi
 static int collect(selectpoller *p, fd_set sets[3], const struct selectregistry_copy *c,
                    struct selectpoller_event *out, int cap)
 {
-	int full = 0, start = p->next_fd, pos = start;
-	p->next_fd = 0;
+	int full = 0, start = atomic_load_explicit(&p->next_fd, memory_order_relaxed), pos = start;
+	atomic_store_explicit(&p->next_fd, 0, memory_order_relaxed);
 	int n = collect_from(p, sets, c, &pos, p->reg.nslots, out, 0, cap, &full);
 	if (!full && start > 0) {
 		pos = 0;

@@ -30,6 +30,7 @@ static void set_interest(struct selectregistry *r, int fd, int ev)
 		else
 			shim_fd_clr(fd, &r->master[k]);
 	}
+	selectregistry_changed(r);
 }
 
 /* check is every call's check, the arguments before the state: fd, then

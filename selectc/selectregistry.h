@@ -69,6 +69,7 @@ struct selectregistry {
 	uint64_t since[FD_SETSIZE];   /* the epoch of each registration */
 	uint64_t epoch;               /* bumped by every add */
 	uint64_t changes;             /* bumped by every del */
+	uint64_t gen;                 /* bumped by every change: selectregistry_changed */
 	int maxfd;                    /* highest registered fd, or the wake fd if higher */
 	int wakefd;
 	int wake_word;                /* the wake fd's word and bit in a set, for a quick test */
@@ -184,6 +185,18 @@ int selectregistry_del(struct selectregistry *r, int fd, void **data);
  * when none is left. */
 int selectregistry_pop(struct selectregistry *r, void **data);
 
+/* selectregistry_changed bumps gen after a change to the master sets or
+ * closed, with a release store: a reader that copied the sets under the
+ * owner's lock and later finds gen as it was, with an atomic load and no
+ * lock (the Poller's fast path, fastpoll_linux.go), knows that every
+ * registration the copy holds is still there with the same interest, so
+ * its ready bits need no check against the registry. The same on every
+ * system. */
+static inline void selectregistry_changed(struct selectregistry *r)
+{
+	__atomic_store_n(&r->gen, r->gen + 1, __ATOMIC_RELEASE);
+}
+
 /* selectregistry_close makes add, mod and del fail with -ESHUTDOWN from now
  * on; -ESHUTDOWN the second time. The same on every system. */
 static inline int selectregistry_close(struct selectregistry *r)
@@ -191,6 +204,7 @@ static inline int selectregistry_close(struct selectregistry *r)
 	if (r->closed)
 		return -ESHUTDOWN;
 	r->closed = 1;
+	selectregistry_changed(r);
 	return 0;
 }
 

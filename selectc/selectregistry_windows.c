@@ -36,6 +36,7 @@ static void set_interest(struct selectregistry *r, int i, int ev)
 		else
 			shim_fd_clr(r->fd[i], &r->master[k]);
 	}
+	selectregistry_changed(r);
 }
 
 /* check is every call's check, as selectregistry.c's: fd, events, state,

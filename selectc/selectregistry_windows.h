@@ -28,6 +28,7 @@ struct selectregistry {
 	int count;                    /* registered sockets */
 	uint64_t epoch;               /* bumped by every add */
 	uint64_t changes;             /* bumped by every del */
+	uint64_t gen;                 /* bumped by every change: selectregistry_changed */
 	int wakefd;
 	int closed;
 };

@@ -7,6 +7,7 @@
 #define SELECTSHIM_UNIX_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/select.h>
 
 static inline int fd_in_range(int fd)
@@ -38,10 +39,31 @@ int shim_fd_isset(int fd, const fd_set *set)
 	return FD_ISSET(fd, (fd_set *)set) != 0;
 }
 
-/* sys_select is select(2), returning its count or -errno. */
+/* in_use returns set, or NULL when the words of it that select reads (the
+ * first nfds bits, rounded up to whole words, as the kernel copies them)
+ * are all zero. The kernel copies each set it is given in and back out,
+ * and each copy across the user boundary costs more than the test (two of
+ * them, on a one-descriptor poll, are a quarter of the call); a NULL set
+ * is the empty set, and one of all zero words would have come back as it
+ * went, so the caller cannot tell the difference. The words are unsigned
+ * long in glibc and musl alike, as selectregistry.h asserts. */
+static fd_set *in_use(int nfds, fd_set *set)
+{
+	enum { WORD_BITS = 8 * sizeof(unsigned long) };
+	if (!set)
+		return NULL;
+	const unsigned long *w = (const unsigned long *)(const void *)set;
+	unsigned long any = 0;
+	for (int k = 0, nw = (nfds + WORD_BITS - 1) / WORD_BITS; k < nw; k++)
+		any |= w[k];
+	return any ? set : NULL;
+}
+
+/* sys_select is select(2), returning its count or -errno; a set that is
+ * empty goes as NULL (in_use). nfds has been checked against FD_SETSIZE. */
 static int sys_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	int n = select(nfds, r, w, e, tv);
+	int n = select(nfds, in_use(nfds, r), in_use(nfds, w), in_use(nfds, e), tv);
 	return n < 0 ? -errno : n;
 }
 

@@ -52,13 +52,36 @@ func (s *Set) Has(fd int) bool { return s[fd/WordBits]&(1<<(uint(fd)%WordBits)) 
 // zero timeout is 16 zero bytes, a timespec of 32-bit or 64-bit time alike
 // (armhf's pselect6 reads the 32-bit one), with room for the kernel to
 // write back the time left; no signal mask is passed.
+//
+// A set whose words up to nfds are all zero goes to the kernel as nil, the
+// empty set: the kernel copies each set it is given in and back out, and on
+// a one-descriptor poll those two copies of two empty sets cost a quarter
+// of the call. A set of zero words would have come back as it went, so the
+// caller cannot tell (selectshim_unix.h's in_use does the same in C).
 func Poll(nfds int, r, w, x *uint) (int, syscall.Errno) {
 	var zero [2]uint64
+	nw := (nfds + WordBits - 1) / WordBits
 	n, _, errno := syscall.RawSyscall6(syscall.SYS_PSELECT6, uintptr(nfds),
-		uintptr(unsafe.Pointer(r)), uintptr(unsafe.Pointer(w)), uintptr(unsafe.Pointer(x)),
+		inUse(r, nw), inUse(w, nw), inUse(x, nw),
 		uintptr(unsafe.Pointer(&zero)), 0)
 	if errno != 0 {
 		return 0, errno
 	}
 	return int(n), 0
+}
+
+// inUse is the set whose first word is p, nw words long, as the kernel's
+// argument: 0 (nil) when p is nil or every word is zero.
+func inUse(p *uint, nw int) uintptr {
+	if p == nil {
+		return 0
+	}
+	any := *p
+	for k := 1; k < nw; k++ {
+		any |= *(*uint)(unsafe.Add(unsafe.Pointer(p), k*WordBits/8))
+	}
+	if any == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(p))
 }

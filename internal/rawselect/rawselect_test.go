@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // readyPipe returns a pipe's read end that holds a byte.
@@ -52,6 +53,31 @@ func TestPoll(t *testing.T) {
 	bad.Add(cfd)
 	if _, errno := Poll(cfd+1, &bad[0], nil, nil); errno != syscall.EBADF {
 		t.Fatalf("Poll on a closed descriptor: errno %v, want EBADF", errno)
+	}
+}
+
+// A set whose words are all zero goes to the kernel as nil: in read-only
+// memory, where the kernel could not write its answer back, it draws no
+// EFAULT; a set with a bit in it there does.
+func TestPollEmptySetIsNil(t *testing.T) {
+	fd := readyPipe(t)
+	mem, err := syscall.Mmap(-1, 0, 2*Size/8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(mem)
+	ro := (*[2]Set)(unsafe.Pointer(&mem[0]))
+	ro[1].Add(fd)
+	if err := syscall.Mprotect(mem, syscall.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	var r Set
+	r.Add(fd)
+	if n, errno := Poll(fd+1, &r[0], &ro[0][0], &ro[0][0]); n != 1 || errno != 0 {
+		t.Fatalf("Poll with empty read-only write and except sets = %d, %v; want 1, none (they go as nil)", n, errno)
+	}
+	if _, errno := Poll(fd+1, &r[0], nil, &ro[1][0]); errno != syscall.EFAULT {
+		t.Fatalf("Poll with a read-only except set holding fd %d: errno %v, want EFAULT (the kernel writes its answer back)", fd, errno)
 	}
 }
 
