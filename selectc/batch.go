@@ -43,6 +43,11 @@ func (b *batch) wait(timeout time.Duration) error {
 	if b.pollFast(timeout) { // ready already: no cgo call
 		return nil
 	}
+	return b.waitC(timeout)
+}
+
+// waitC is wait without the fast path: one cgo call.
+func (b *batch) waitC(timeout time.Duration) error {
 	var fdp *C.int
 	var evp *C.uint8_t
 	if len(b.fds) > 0 {

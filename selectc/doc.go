@@ -44,8 +44,8 @@
 // Poller) and with the same answers; only a wait that has to sleep goes
 // through C. A poll (timeout 0) always goes that way; a wait with a
 // timeout tries it first, and after finding nothing ready skips it for the
-// next waits, up to 63 in a row, so a loop whose every wait sleeps pays
-// about one extra poll in 64. On either path a set with nothing in it goes
+// next waits, up to 1023 in a row, so a loop whose every wait sleeps pays
+// about one extra poll in 1024. On either path a set with nothing in it goes
 // to the kernel as NULL, which spares the kernel copying it in and out and
 // changes nothing the caller sees. The README's "The floor" says what is
 // left, and what no Go program can save.

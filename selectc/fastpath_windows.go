@@ -22,3 +22,5 @@ func (f *fastPoll) wait([]PollEvent, time.Duration) (int, bool) { return 0, fals
 type fastBatch struct{}
 
 func (b *batch) pollFast(time.Duration) bool { return false }
+
+func selectFDs[T Filer](*Selector[T], []T, []T, []T, time.Duration) bool { return false }

@@ -62,7 +62,7 @@ const (
 // the fast path found nothing ready: a server whose every wait sleeps (one
 // connection, ping-pong) pays one extra poll in maxBackoff+1 waits, and a
 // server that turns busy finds the fast path again within that many.
-const maxBackoff = 63
+const maxBackoff = 1023
 
 // testHookFastPolled, when set, runs between the fast path's select and
 // its scan: where a Register, Modify or Unregister from another goroutine
