@@ -100,7 +100,7 @@ func selectFDs[T Filer](s *Selector[T], rlist, wlist, xlist []T, timeout time.Du
 			nfds = max(nfds, int(fd)+1)
 		}
 	}
-	var sets []uint // three sets of words words each, in one array
+	var sets []uint // the three sets, each words long, in one array
 	words := (nfds + rawselect.WordBits - 1) / rawselect.WordBits
 	if words <= 1 { // every descriptor below a word's width: spares zeroing 3 × 128 bytes
 		var narrow [3]uint
