@@ -81,24 +81,21 @@ type Selector[T Filer] struct {
 // Select is the package-level Select, reusing s's memory; see there.
 func (s *Selector[T]) Select(rlist, wlist, xlist []T, timeout time.Duration) (r, w, x []T, err error) {
 	rlist, wlist, xlist = s.snapshot(rlist, wlist, xlist)
-	if s.kind == kindFD { // FD lists are not copied: nothing to release
-		if selectFDs(s, rlist, wlist, xlist, timeout) { // ready already: from Go, no batch
-			return s.r, s.w, s.x, nil
-		}
-		if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := s.b.waitC(timeout); err != nil {
-			return nil, nil, nil, err
-		}
-	} else {
+	if s.kind != kindFD { // FD lists are not copied: nothing to release
 		defer s.release()
-		if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := s.b.wait(timeout); err != nil {
-			return nil, nil, nil, err
-		}
+	} else if selectFDs(s, rlist, wlist, xlist, timeout) { // ready already: from Go, no batch
+		return s.r, s.w, s.x, nil
+	}
+	if _, err := s.fill(rlist, wlist, xlist, 0); err != nil {
+		return nil, nil, nil, err
+	}
+	if s.kind == kindFD {
+		err = s.b.waitC(timeout) // selectFDs has tried the fast path
+	} else {
+		err = s.b.wait(timeout)
+	}
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	evs := s.b.ev // collect's three lines, here without a call: this is the hot path
 	s.r, evs = collectList(s.r[:0], rlist, evs)

@@ -109,6 +109,22 @@ int selectpoller_fds(selectpoller *p, int *out)
 	return unlocked(p, selectregistry_fds(&p->reg, out));
 }
 
+/* put adds fd, ready for ev, to out, which holds n, and returns the new
+ * count; when out is full (n == cap) it records next, where the next
+ * scan starts, sets *full and adds nothing. Under the lock. */
+static inline int put(selectpoller *p, struct selectpoller_event *out, int n, int cap, int fd, int ev,
+                      int next, int *full)
+{
+	if (n == cap) {
+		atomic_store_explicit(&p->next_fd, next, memory_order_relaxed);
+		*full = 1;
+		return n;
+	}
+	out[n].fd = fd;
+	out[n].ev = (uint8_t)ev;
+	return n + 1;
+}
+
 /* collect writes the ready and still registered descriptors of the
  * scratch sets to out, at most cap, resuming where the last wait that ran
  * out of room stopped (p->next_fd), and returns how many. Under the lock.

@@ -35,14 +35,9 @@ scan(selectpoller *p, const word *r, const word *w, const word *x, int klo, int 
 			ev = selectregistry_wanted(&p->reg, fd, ev, c);
 			if (!ev)
 				continue;
-			if (n == cap) {
-				atomic_store_explicit(&p->next_fd, fd, memory_order_relaxed);
-				*full = 1;
+			n = put(p, out, n, cap, fd, ev, fd, full);
+			if (*full)
 				return n;
-			}
-			out[n].fd = fd;
-			out[n].ev = (uint8_t)ev;
-			n++;
 		}
 	}
 	return n;

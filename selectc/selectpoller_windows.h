@@ -18,14 +18,9 @@ static int collect_from(selectpoller *p, fd_set sets[3], const struct selectregi
 		ev = selectregistry_wanted(&p->reg, fd, ev, c);
 		if (!ev)
 			continue;
-		if (n == cap) {
-			atomic_store_explicit(&p->next_fd, *pos - 1, memory_order_relaxed);
-			*full = 1;
+		n = put(p, out, n, cap, fd, ev, *pos - 1, full);
+		if (*full)
 			break;
-		}
-		out[n].fd = fd;
-		out[n].ev = (uint8_t)ev;
-		n++;
 	}
 	return n;
 }
